@@ -55,6 +55,7 @@ type Transfer struct {
 	Block     uint64
 	BlockHash string
 	From      string // canonical text form; empty when the chain does not say
+	FromKey   AddrKey
 	To        string // canonical text form of the deposit address (Solana: the owner wallet)
 	ToKey     AddrKey
 	// Holder is set on Solana only: the token account whose balance rose. The
