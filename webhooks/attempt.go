@@ -1,0 +1,255 @@
+package webhooks
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// job is one leased delivery.
+type job struct {
+	id, endpoint, eventID string
+	n                     int // attempts made in the current schedule
+	body                  []byte
+	disabled              bool
+	token                 string
+}
+
+// claim leases up to limit due deliveries.
+func (d *Dispatcher) claim(ctx context.Context, limit int) ([]job, error) {
+	now := d.o.Now()
+	token := d.token + "-" + strconv.FormatUint(d.seq.Add(1), 36)
+	res, err := claimScript.Run(ctx, d.rdb, []string{d.k.due(), d.k.disabled()},
+		now.UnixMilli(), now.Add(d.lease).UnixMilli(), limit, token, d.o.Prefix).Slice()
+	if err != nil {
+		return nil, fmt.Errorf("claim: %w", err)
+	}
+	jobs := make([]job, 0, len(res))
+	for _, r := range res {
+		f, ok := r.([]any)
+		if !ok || len(f) != 6 {
+			return nil, fmt.Errorf("claim: unexpected reply %v", r)
+		}
+		j := job{token: token}
+		j.id, _ = f[0].(string)
+		j.endpoint, _ = f[1].(string)
+		j.eventID, _ = f[2].(string)
+		if s, ok := f[3].(string); ok {
+			j.n, _ = strconv.Atoi(s)
+		}
+		if s, ok := f[4].(string); ok {
+			j.body = []byte(s)
+		}
+		dis, _ := f[5].(int64)
+		j.disabled = dis == 1
+		jobs = append(jobs, j)
+	}
+	return jobs, nil
+}
+
+// outcome is the next state of a delivery after an attempt.
+type outcome struct {
+	status  string
+	n       int
+	nextAt  time.Time // zero: nothing due
+	attempt *Attempt  // nil: no request was made
+	disable bool
+}
+
+// attempt sends one leased delivery and records the outcome. When ctx
+// ends mid-attempt the lease is given back instead, so another process
+// sends it at once.
+func (d *Dispatcher) attempt(ctx context.Context, j job) {
+	ep := d.eps[j.endpoint]
+	var out outcome
+	switch {
+	case ep == nil:
+		d.log.Error("webhook delivery for an endpoint no longer configured; dead-lettered",
+			"delivery", j.id, "endpoint", j.endpoint)
+		d.m.dead.WithLabelValues(j.endpoint).Inc()
+		out = outcome{status: StatusDead, n: j.n}
+	case j.body == nil:
+		d.log.Error("webhook event body missing; dead-lettered", "delivery", j.id, "endpoint", j.endpoint)
+		d.m.dead.WithLabelValues(j.endpoint).Inc()
+		out = outcome{status: StatusDead, n: j.n}
+	case j.disabled:
+		out = outcome{status: StatusDisabled, n: j.n}
+	default:
+		a, retryAfter := d.send(ctx, ep, j)
+		if ctx.Err() != nil {
+			d.release(j)
+			return
+		}
+		out = d.next(ep, j, a, retryAfter)
+	}
+	d.complete(ctx, j, out)
+}
+
+// send makes one signed POST and classifies the response.
+func (d *Dispatcher) send(ctx context.Context, ep *endpoint, j job) (Attempt, time.Duration) {
+	now := d.o.Now()
+	a := Attempt{At: now, Result: ResultFailed}
+	actx, cancel := context.WithTimeout(ctx, ep.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(actx, http.MethodPost, ep.URL, bytes.NewReader(j.body))
+	if err != nil {
+		a.Error = fmt.Sprintf("request: %v", err)
+		return a, 0
+	}
+	ts := now.Unix()
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "depositd-webhooks/1")
+	req.Header.Set(HeaderID, j.eventID)
+	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
+	req.Header.Set(HeaderSignature, signatureHeader(ep.keys, j.eventID, ts, j.body))
+	client := d.public
+	if ep.AllowPrivate {
+		client = d.private
+	}
+	start := time.Now()
+	resp, err := client.Do(req)
+	a.Latency = time.Since(start)
+	d.m.latency.WithLabelValues(ep.Name).Observe(a.Latency.Seconds())
+	if err != nil {
+		a.Error = transportError(err, actx, ep.Timeout)
+		return a, 0
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
+	resp.Body.Close()
+	a.Status = resp.StatusCode
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		a.Result = ResultDelivered
+	case resp.StatusCode == http.StatusGone:
+		a.Result = ResultGone
+		a.Error = "410 Gone: endpoint disabled"
+	case resp.StatusCode >= 300 && resp.StatusCode < 400:
+		a.Error = fmt.Sprintf("HTTP %d: redirects are not followed", resp.StatusCode)
+	default:
+		a.Error = fmt.Sprintf("HTTP %d", resp.StatusCode)
+	}
+	return a, retryAfter(resp.Header.Get("Retry-After"), now)
+}
+
+// transportError describes a failed request without the URL, which may
+// carry a token.
+func transportError(err error, actx context.Context, timeout time.Duration) string {
+	if errors.Is(actx.Err(), context.DeadlineExceeded) {
+		return fmt.Sprintf("timeout after %s", timeout)
+	}
+	if errors.Is(err, errPrivate) {
+		return errPrivate.Error()
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return err.Error()
+}
+
+// retryAfter parses a Retry-After header (seconds or an HTTP date); 0 when
+// absent or unparsable.
+func retryAfter(h string, now time.Time) time.Duration {
+	if h == "" {
+		return 0
+	}
+	if s, err := strconv.ParseInt(h, 10, 64); err == nil {
+		if s <= 0 {
+			return 0
+		}
+		return min(time.Duration(s)*time.Second, maxRetryAfter)
+	}
+	if t, err := http.ParseTime(h); err == nil && t.After(now) {
+		return min(t.Sub(now), maxRetryAfter)
+	}
+	return 0
+}
+
+// next decides the state after an attempt: delivered, disabled on 410,
+// else the next retry of the schedule (jittered, no sooner than
+// Retry-After) or dead after the last.
+func (d *Dispatcher) next(ep *endpoint, j job, a Attempt, wait time.Duration) outcome {
+	n := j.n + 1
+	d.m.attempts.WithLabelValues(ep.Name, a.Result).Inc()
+	switch a.Result {
+	case ResultDelivered:
+		return outcome{status: StatusDelivered, n: n, attempt: &a}
+	case ResultGone:
+		d.m.failures.WithLabelValues(ep.Name).Inc()
+		d.log.Warn("webhook endpoint answered 410 Gone; disabled until a redelivery",
+			"endpoint", ep.Name, "host", ep.host, "delivery", j.id)
+		return outcome{status: StatusDisabled, n: n, attempt: &a, disable: true}
+	}
+	d.m.failures.WithLabelValues(ep.Name).Inc()
+	if n >= len(ep.Schedule) {
+		d.m.dead.WithLabelValues(ep.Name).Inc()
+		d.log.Error("webhook delivery dead-lettered after its last attempt",
+			"endpoint", ep.Name, "host", ep.host, "delivery", j.id, "attempts", n,
+			"status", a.Status, "err", a.Error)
+		return outcome{status: StatusDead, n: n, attempt: &a}
+	}
+	delay := max(d.o.Jitter(ep.Schedule[n]), wait)
+	at := d.o.Now().Add(delay)
+	d.log.Warn("webhook attempt failed", "endpoint", ep.Name, "host", ep.host, "delivery", j.id,
+		"attempt", n, "status", a.Status, "err", a.Error, "next_at", at)
+	return outcome{status: StatusFailed, n: n, nextAt: at, attempt: &a}
+}
+
+// complete records an outcome under the lease, retrying while Redis is
+// briefly away (a restart). Shutdown does not cut it short: the request
+// was made, so its record matters. If the lease was lost the outcome is
+// dropped: the new holder's attempt is the one recorded.
+func (d *Dispatcher) complete(ctx context.Context, j job, out outcome) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	attemptJSON := ""
+	if out.attempt != nil {
+		b, _ := json.Marshal(out.attempt) // an Attempt always marshals
+		attemptJSON = string(b)
+	}
+	nextAt := ""
+	if !out.nextAt.IsZero() {
+		nextAt = strconv.FormatInt(out.nextAt.UnixMilli(), 10)
+	}
+	disable := "0"
+	if out.disable {
+		disable = "1"
+	}
+	keys := append([]string{d.k.delivery(j.id), d.k.attempts(j.id), d.k.due(), d.k.disabled()},
+		d.k.statusIndexes(j.endpoint)...)
+	var b backoff
+	for {
+		ok, err := completeScript.Run(cctx, d.rdb, keys, j.token, d.o.Now().UnixMilli(),
+			out.status, out.n, nextAt, attemptJSON, disable, j.endpoint).Int()
+		if err == nil {
+			if ok == 0 {
+				d.log.Warn("webhook lease lost before the outcome was recorded", "delivery", j.id)
+			}
+			return
+		}
+		d.log.Warn("webhook record outcome", "delivery", j.id, "err", err)
+		if !b.wait(cctx) {
+			return // the lease expires and the delivery is sent again
+		}
+	}
+}
+
+// release hands an unused lease back.
+func (d *Dispatcher) release(j job) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	err := releaseScript.Run(ctx, d.rdb, []string{d.k.delivery(j.id), d.k.due()},
+		j.token, d.o.Now().UnixMilli()).Err()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		d.log.Warn("webhook release lease", "delivery", j.id, "err", err)
+	}
+}
