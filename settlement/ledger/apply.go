@@ -1,0 +1,400 @@
+package ledger
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/depositd/depositd/money"
+	"github.com/depositd/depositd/outbox"
+)
+
+// Floor is the lower bound a posting's book must respect after the step.
+type Floor uint8
+
+const (
+	FloorNone        Floor = iota // no bound
+	FloorZero                     // book >= 0
+	FloorCreditLimit              // book >= -credit_limit (the "credit" book)
+)
+
+// Txn is one atomic, idempotent, balanced step. Everything is read and
+// checked inside one Lua script before its first write.
+type Txn struct {
+	Key         string // idempotency key from the external fact: "dep:<chain>:<tx>:<idx>", "pay:<stmt>:<n>", ...
+	Fingerprint string // same Key + same Fingerprint: already applied; another Fingerprint: ErrFingerprint
+	Account     AccountID
+	Kind        string // "deposit", "payment", "coupon.grant", ...
+	Postings    []Posting
+	Guards      []Guard
+	Sets        []Set
+	Events      []outbox.Event
+	Meta        map[string]string
+}
+
+// Posting moves Delta into Book. Customer books live in the account hash;
+// books starting with "sys:" live in the shard's system hash.
+type Posting struct {
+	Book  string      `json:"b"`
+	Delta money.Units `json:"d"`
+	Floor Floor       `json:"f,omitempty"`
+}
+
+// Guard requires HGET(tag:Key, Field) == Equals ("" matches a missing
+// field). Key is relative to the account's shard tag, e.g. "stmt:<id>".
+type Guard struct{ Key, Field, Equals string }
+
+// Set is an HSET of tag:Key Field Value, written only when the step applies.
+type Set struct{ Key, Field, Value string }
+
+// Result of Apply. Applied is false when the key was applied earlier; the
+// EntryID is then that earlier entry's.
+type Result struct {
+	EntryID string
+	Applied bool
+}
+
+// Apply runs t as one atomic step. It is idempotent: a replay of the same
+// Key and Fingerprint returns Applied=false and the same EntryID, writing
+// nothing. Invalid or unbalanced input is an error before any Redis call.
+// Errors: ErrFingerprint (Key reused with another Fingerprint), ErrNotFound
+// (account), ErrConflict (a guard failed), ErrInsufficient (a floor would
+// break); in each case nothing is written. A network error means the outcome
+// is unknown: retry with the same Txn.
+func (l *Ledger) Apply(ctx context.Context, t Txn) (Result, error) {
+	o, err := l.applyTxn(ctx, t, nil)
+	return o.Result, err
+}
+
+func (l *Ledger) applyTxn(ctx context.Context, t Txn, limit *money.Units) (outcome, error) {
+	s, err := l.prepare(t, limit)
+	if err != nil {
+		return outcome{}, err
+	}
+	outs, err := l.runSteps(ctx, []step{s})
+	if err != nil {
+		return outcome{}, err
+	}
+	return outs[0].outcome, outs[0].err
+}
+
+// step is a validated Txn ready for the script.
+type step struct {
+	key, fp string
+	account AccountID
+	keys    []string
+	args    []any
+}
+
+type outcome struct {
+	Result
+	account AccountID // the entry's account
+	sid     string    // the entry's stream id
+}
+
+type stepResult struct {
+	outcome
+	err error
+}
+
+// ledgerOwned are the key prefixes (relative to the tag) a Set may not write.
+var ledgerOwned = []string{"acct:", "ent:", "sys", "idem", "outbox"}
+
+func (l *Ledger) prepare(t Txn, limit *money.Units) (step, error) {
+	if err := validateTxn(t); err != nil {
+		return step{}, fmt.Errorf("txn %q: %w", t.Key, err)
+	}
+	books, err := aggregate(t.Postings)
+	if err != nil {
+		return step{}, fmt.Errorf("txn %q: %w", t.Key, err)
+	}
+	newLimit := ""
+	if limit != nil {
+		newLimit = strconv.FormatInt(int64(*limit), 10)
+		books = append(books, bookDelta{book: "credit", floor: "c"})
+	}
+	pj, err := json.Marshal(t.Postings)
+	if err != nil {
+		return step{}, fmt.Errorf("txn %q: postings: %w", t.Key, err)
+	}
+	if t.Postings == nil {
+		pj = []byte("[]")
+	}
+	mj, err := jsonMeta(t.Meta)
+	if err != nil {
+		return step{}, fmt.Errorf("txn %q: %w", t.Key, err)
+	}
+	now := l.now().UTC()
+	tag := tagOf(t.Account)
+	keys := []string{acctKey(t.Account), sysKey(tag), idemKey(tag), entriesKey(t.Account), tag + ":outbox"}
+	args := []any{t.Key, t.Fingerprint, entryIDFor(t.Account, t.Key), string(t.Account), now.UnixMilli(),
+		t.Kind, pj, mj, newLimit, len(t.Guards), len(books), len(t.Sets), len(t.Events)}
+	for _, g := range t.Guards {
+		keys = append(keys, tag+":"+g.Key)
+		args = append(args, g.Field, g.Equals)
+	}
+	for _, b := range books {
+		where := "a"
+		if isSysBook(b.book) {
+			where = "s"
+		}
+		args = append(args, where, b.book, int64(b.delta), b.floor)
+	}
+	for _, s := range t.Sets {
+		keys = append(keys, tag+":"+s.Key)
+		args = append(args, s.Field, s.Value)
+	}
+	for _, e := range t.Events {
+		at := e.CreatedAt
+		if at.IsZero() {
+			at = now
+		}
+		args = append(args, e.ID, e.Type, at.UTC().Format(time.RFC3339Nano), e.Data)
+	}
+	return step{key: t.Key, fp: t.Fingerprint, account: t.Account, keys: keys, args: args}, nil
+}
+
+// bookDelta is the net change of one book in a step, with the floors of
+// every posting on it (the final value must respect all of them).
+type bookDelta struct {
+	book  string
+	delta money.Units
+	floor string // "z" zero, "c" credit limit
+}
+
+func aggregate(ps []Posting) ([]bookDelta, error) {
+	var out []bookDelta
+	idx := map[string]int{}
+	var sum money.Units
+	for _, p := range ps {
+		var ok bool
+		if sum, ok = addUnits(sum, p.Delta); !ok {
+			return nil, fmt.Errorf("postings: sum: %w", money.ErrRange)
+		}
+		i, seen := idx[p.Book]
+		if !seen {
+			i = len(out)
+			idx[p.Book] = i
+			out = append(out, bookDelta{book: p.Book})
+		}
+		if out[i].delta, ok = addUnits(out[i].delta, p.Delta); !ok {
+			return nil, fmt.Errorf("postings: book %s: %w", p.Book, money.ErrRange)
+		}
+		switch p.Floor {
+		case FloorZero:
+			if !strings.Contains(out[i].floor, "z") {
+				out[i].floor += "z"
+			}
+		case FloorCreditLimit:
+			if !strings.Contains(out[i].floor, "c") {
+				out[i].floor += "c"
+			}
+		}
+	}
+	if sum != 0 {
+		return nil, fmt.Errorf("postings unbalanced: sum %s, want 0", sum)
+	}
+	return out, nil
+}
+
+func addUnits(a, b money.Units) (money.Units, bool) {
+	s := a + b
+	if (b > 0 && s < a) || (b < 0 && s > a) {
+		return 0, false
+	}
+	return s, true
+}
+
+func validateTxn(t Txn) error {
+	if t.Key == "" || len(t.Key) > 512 {
+		return errors.New("key: length must be 1..512")
+	}
+	if t.Fingerprint == "" || len(t.Fingerprint) > 1024 {
+		return errors.New("fingerprint: length must be 1..1024")
+	}
+	if _, err := ParseAccountID(string(t.Account)); err != nil {
+		return err
+	}
+	if !validKind(t.Kind) {
+		return fmt.Errorf("kind %q: want 1..64 of a-z 0-9 . _", t.Kind)
+	}
+	for _, p := range t.Postings {
+		if err := validBook(p.Book); err != nil {
+			return err
+		}
+		if p.Floor > FloorCreditLimit {
+			return fmt.Errorf("book %s: unknown floor %d", p.Book, p.Floor)
+		}
+		if p.Floor == FloorCreditLimit && isSysBook(p.Book) {
+			return fmt.Errorf("book %s: a system book has no credit limit", p.Book)
+		}
+	}
+	for _, g := range t.Guards {
+		if err := validRelKey(g.Key); err != nil {
+			return fmt.Errorf("guard: %w", err)
+		}
+		if g.Field == "" {
+			return fmt.Errorf("guard %s: empty field", g.Key)
+		}
+	}
+	for _, s := range t.Sets {
+		if err := validRelKey(s.Key); err != nil {
+			return fmt.Errorf("set: %w", err)
+		}
+		for _, p := range ledgerOwned {
+			if strings.HasPrefix(s.Key, p) {
+				return fmt.Errorf("set %s: key belongs to the ledger", s.Key)
+			}
+		}
+		if s.Field == "" {
+			return fmt.Errorf("set %s: empty field", s.Key)
+		}
+	}
+	for _, e := range t.Events {
+		if err := validEventID(e.ID); err != nil {
+			return err
+		}
+		if e.Type == "" {
+			return fmt.Errorf("event %s: empty type", e.ID)
+		}
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(e.Data, &obj); err != nil {
+			return fmt.Errorf("event %s: data must be a JSON object: %w", e.ID, err)
+		}
+	}
+	for k := range t.Meta {
+		if k == "" {
+			return errors.New("meta: empty key")
+		}
+	}
+	return nil
+}
+
+func validKind(k string) bool {
+	if k == "" || len(k) > 64 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// validBook accepts names like "cash", "coupon:c1", "sys:deposits:bsc:USDT":
+// 1..128 of [A-Za-z0-9_.:-], not starting with "_" (account metadata).
+func validBook(b string) error {
+	if b == "" || len(b) > 128 || b[0] == '_' || b[0] == ':' {
+		return fmt.Errorf("book %q: want 1..128 of A-Z a-z 0-9 _ . : -, not starting with _ or :", b)
+	}
+	for i := 0; i < len(b); i++ {
+		if !idChar(b[i]) && b[i] != ':' {
+			return fmt.Errorf("book %q: character %q not allowed", b, b[i])
+		}
+	}
+	return nil
+}
+
+func isSysBook(b string) bool { return strings.HasPrefix(b, "sys:") }
+
+func validRelKey(k string) error {
+	if k == "" || len(k) > 512 || strings.ContainsAny(k, "{}") {
+		return fmt.Errorf("key %q: want 1..512 bytes without braces (the shard tag is added)", k)
+	}
+	return nil
+}
+
+func validEventID(id string) error {
+	if id == "" || len(id) > 128 {
+		return fmt.Errorf("event id %q: length must be 1..128", id)
+	}
+	for i := 0; i < len(id); i++ {
+		if !idChar(id[i]) && id[i] != ':' {
+			return fmt.Errorf("event id %q: character %q not allowed", id, id[i])
+		}
+	}
+	return nil
+}
+
+// entryIDFor derives the entry id from the account and idempotency key, so
+// it is known before the step runs (events can carry it) and a replay names
+// the same entry.
+func entryIDFor(id AccountID, key string) string {
+	return "ent_" + hashSuffix(string(id)+"\x00"+key)
+}
+
+// EventID returns the deterministic outbox event id of an event of type typ
+// caused by the fact with idempotency key key: a re-run writes the same id.
+func EventID(key, typ string) string { return "evt_" + hashSuffix(key+"\x00"+typ) }
+
+var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+func hashSuffix(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return strings.ToLower(b32.EncodeToString(sum[:16]))
+}
+
+func jsonMeta(m map[string]string) ([]byte, error) {
+	if m == nil {
+		return []byte("{}"), nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("meta: %w", err)
+	}
+	return b, nil
+}
+
+// runSteps runs the steps' scripts in one pipeline. A returned error means
+// the pipeline itself failed; per-step outcomes carry the ledger errors.
+func (l *Ledger) runSteps(ctx context.Context, steps []step) ([]stepResult, error) {
+	cmds, err := l.evalPipelined(ctx, l.apply, steps)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]stepResult, len(steps))
+	for i, c := range cmds {
+		out[i].outcome, out[i].err = decodeApply(steps[i], c)
+	}
+	return out, nil
+}
+
+func decodeApply(s step, c *redis.Cmd) (outcome, error) {
+	res, err := c.StringSlice()
+	if err != nil {
+		return outcome{}, fmt.Errorf("txn %q: %w", s.key, err)
+	}
+	at := func(i int) string {
+		if i < len(res) {
+			return res[i]
+		}
+		return ""
+	}
+	switch at(0) {
+	case "ok":
+		return outcome{Result: Result{EntryID: at(1), Applied: true}, account: s.account, sid: at(2)}, nil
+	case "dup":
+		return outcome{Result: Result{EntryID: at(1)}, account: AccountID(at(2)), sid: at(3)}, nil
+	case "fingerprint":
+		return outcome{}, fmt.Errorf("txn %q: stored fingerprint %q, got %q: %w", s.key, at(1), s.fp, ErrFingerprint)
+	case "notfound":
+		return outcome{}, fmt.Errorf("txn %q: account %s: %w", s.key, s.account, ErrNotFound)
+	case "conflict":
+		return outcome{}, fmt.Errorf("txn %q: guard %s %s is %q, want %q: %w", s.key, at(1), at(2), at(3), at(4), ErrConflict)
+	case "insufficient":
+		return outcome{}, fmt.Errorf("txn %q: book %s would be %s, below %s: %w", s.key, at(1), at(2), at(3), ErrInsufficient)
+	case "range":
+		return outcome{}, fmt.Errorf("txn %q: book %s: %w", s.key, at(1), money.ErrRange)
+	}
+	return outcome{}, fmt.Errorf("txn %q: unexpected script reply %q", s.key, res)
+}

@@ -1,0 +1,69 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Durability is what a Redis server promises about acknowledged writes.
+type Durability struct {
+	AppendOnly      bool   // appendonly yes
+	AppendFsync     string // always | everysec | no
+	MaxmemoryPolicy string // noeviction is the only safe one
+	WaitAOF         bool   // the server has WAITAOF (Redis >= 7.2)
+}
+
+// ReadDurability reads the server's persistence settings.
+func ReadDurability(ctx context.Context, rdb redis.UniversalClient) (Durability, error) {
+	cfg, err := rdb.ConfigGet(ctx, "*").Result()
+	if err != nil {
+		return Durability{}, fmt.Errorf("config get: %w", err)
+	}
+	d := Durability{
+		AppendOnly:      cfg["appendonly"] == "yes",
+		AppendFsync:     cfg["appendfsync"],
+		MaxmemoryPolicy: cfg["maxmemory-policy"],
+	}
+	info, err := rdb.Do(ctx, "COMMAND", "INFO", "WAITAOF").Slice()
+	if err != nil {
+		return Durability{}, fmt.Errorf("command info waitaof: %w", err)
+	}
+	d.WaitAOF = len(info) == 1 && info[0] != nil
+	return d, nil
+}
+
+// UseWaitAOF reports whether the ledger should run WithWaitAOF on this
+// server: the AOF is on but not fsynced on every write, and WAITAOF exists.
+func (d Durability) UseWaitAOF() bool {
+	return d.AppendOnly && d.AppendFsync != "always" && d.WaitAOF
+}
+
+// Warnings lists every way the server can lose or evict acknowledged
+// ledger writes; none means the settings are safe. With appendfsync other
+// than always it only stays quiet when WAITAOF is available, on the
+// understanding that the ledger then runs WithWaitAOF (see UseWaitAOF).
+func (d Durability) Warnings() []string {
+	var w []string
+	if !d.AppendOnly {
+		w = append(w, "DANGER: redis appendonly is no: a crash or restart loses every acknowledged ledger write since the last snapshot; set appendonly yes")
+	} else if d.AppendFsync != "always" && !d.WaitAOF {
+		w = append(w, fmt.Sprintf("DANGER: redis appendfsync is %q and WAITAOF is unavailable (Redis < 7.2): a crash can lose up to a second of acknowledged credits; set appendfsync always", d.AppendFsync))
+	}
+	if d.MaxmemoryPolicy != "noeviction" {
+		w = append(w, fmt.Sprintf("DANGER: redis maxmemory-policy is %q: ledger keys can be evicted under memory pressure; set maxmemory-policy noeviction", d.MaxmemoryPolicy))
+	}
+	return w
+}
+
+// CheckPersistence returns loud warnings when the server can lose
+// acknowledged writes (see Durability.Warnings). Settings that cannot be
+// read are themselves a warning.
+func CheckPersistence(ctx context.Context, rdb redis.UniversalClient) []string {
+	d, err := ReadDurability(ctx, rdb)
+	if err != nil {
+		return []string{fmt.Sprintf("DANGER: cannot read redis persistence settings (%v): assume acknowledged ledger writes can be lost", err)}
+	}
+	return d.Warnings()
+}

@@ -1,0 +1,92 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// runScript runs one script call (plus WAITAOF when enabled).
+func (l *Ledger) runScript(ctx context.Context, s *redis.Script, keys []string, args []any) (*redis.Cmd, error) {
+	cmds, err := l.evalPipelined(ctx, s, []step{{keys: keys, args: args}})
+	if err != nil {
+		return nil, err
+	}
+	return cmds[0], cmds[0].Err()
+}
+
+// evalPipelined sends every step's EVALSHA in one pipeline, followed by
+// WAITAOF when enabled (it must share the writing connection, which a
+// pipeline guarantees on a single node). When the server has lost its script
+// cache (a restart), the script is loaded and the pipeline sent again: no
+// EVALSHA ran, so nothing was written twice.
+func (l *Ledger) evalPipelined(ctx context.Context, s *redis.Script, steps []step) ([]*redis.Cmd, error) {
+	cmds, wait, err := l.pipeline(ctx, s, steps)
+	if isNoScript(err) {
+		if err := s.Load(ctx, l.rdb).Err(); err != nil {
+			return nil, fmt.Errorf("load script: %w", err)
+		}
+		cmds, wait, err = l.pipeline(ctx, s, steps)
+	}
+	if err != nil && !isScriptReply(err, cmds) {
+		return nil, fmt.Errorf("redis: %w", err)
+	}
+	if wait != nil {
+		if err := checkWaitAOF(wait); err != nil {
+			return nil, err
+		}
+	}
+	return cmds, nil
+}
+
+func (l *Ledger) pipeline(ctx context.Context, s *redis.Script, steps []step) ([]*redis.Cmd, *redis.Cmd, error) {
+	pipe := l.rdb.Pipeline()
+	cmds := make([]*redis.Cmd, len(steps))
+	for i, st := range steps {
+		cmds[i] = s.EvalSha(ctx, pipe, st.keys, st.args...)
+	}
+	var wait *redis.Cmd
+	if l.waitAOF {
+		wait = pipe.Do(ctx, "WAITAOF", 1, 0, 0)
+	}
+	_, err := pipe.Exec(ctx)
+	for _, c := range cmds {
+		if isNoScript(c.Err()) {
+			return cmds, wait, c.Err()
+		}
+	}
+	return cmds, wait, err
+}
+
+func isNoScript(err error) bool {
+	return err != nil && (errors.Is(err, redis.ErrNoScript) || redis.HasErrorPrefix(err, "NOSCRIPT"))
+}
+
+// isScriptReply reports whether err is only the first per-command error of
+// the pipeline (a script error reply, which the caller decodes per step),
+// as opposed to a transport failure.
+func isScriptReply(err error, cmds []*redis.Cmd) bool {
+	var rerr redis.Error
+	if !errors.As(err, &rerr) {
+		return false
+	}
+	for _, c := range cmds {
+		if c.Err() == err {
+			return true
+		}
+	}
+	return false
+}
+
+func checkWaitAOF(c *redis.Cmd) error {
+	v, err := c.Int64Slice()
+	if err != nil {
+		return fmt.Errorf("waitaof: %w", err)
+	}
+	if len(v) < 1 || v[0] < 1 {
+		return fmt.Errorf("waitaof: write not fsynced locally (reply %v); outcome unknown, retry", v)
+	}
+	return nil
+}
