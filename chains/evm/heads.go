@@ -1,0 +1,175 @@
+package evm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/rpc"
+
+	"github.com/depositd/depositd/chains"
+)
+
+// rpcHeader holds the only block fields depositd reads. The node's hash is
+// kept as sent: recomputing it from decoded fields diverges across forks.
+type rpcHeader struct {
+	Number     *hexutil.Uint64 `json:"number"`
+	Hash       *common.Hash    `json:"hash"`
+	ParentHash *common.Hash    `json:"parentHash"`
+	Timestamp  *hexutil.Uint64 `json:"timestamp"`
+}
+
+// errNullBlock is a null eth_getBlockByNumber result: the node has no such
+// block (yet).
+var errNullBlock = errors.New("null block")
+
+// decodeHeader parses an eth_getBlockByNumber result. A JSON null is
+// errNullBlock; a missing or malformed field is an error.
+func decodeHeader(raw json.RawMessage) (chains.Header, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return chains.Header{}, errNullBlock
+	}
+	var h rpcHeader
+	if err := json.Unmarshal(raw, &h); err != nil {
+		return chains.Header{}, fmt.Errorf("header: %w", err)
+	}
+	switch {
+	case h.Number == nil:
+		return chains.Header{}, errors.New("header: no number")
+	case h.Hash == nil || *h.Hash == (common.Hash{}):
+		return chains.Header{}, errors.New("header: no hash")
+	case h.ParentHash == nil:
+		return chains.Header{}, errors.New("header: no parentHash")
+	case h.Timestamp == nil:
+		return chains.Header{}, errors.New("header: no timestamp")
+	case uint64(*h.Timestamp) > 1<<62:
+		return chains.Header{}, fmt.Errorf("header: timestamp %d out of range", uint64(*h.Timestamp))
+	}
+	return chains.Header{
+		Number: uint64(*h.Number),
+		Hash:   h.Hash.Hex(),
+		Parent: h.ParentHash.Hex(),
+		Time:   int64(*h.Timestamp),
+	}, nil
+}
+
+// Heads reads latest, safe and finalized in one batch. It fails unless all
+// three are present and finalized ≤ safe ≤ latest (a batch may be served by
+// several backends behind a balancer, so the order is checked, not assumed).
+func (c *Client) Heads(ctx context.Context) (chains.Heads, error) {
+	var out chains.Heads
+	err := c.do(ctx, "heads", func(ctx context.Context, e *endpoint) error {
+		tags := []string{"latest", "safe", "finalized"}
+		raws := make([]json.RawMessage, len(tags))
+		batch := make([]rpc.BatchElem, len(tags))
+		for i, tag := range tags {
+			batch[i] = rpc.BatchElem{Method: "eth_getBlockByNumber", Args: []any{tag, false}, Result: &raws[i]}
+		}
+		e.requests.Add(uint64(len(batch)))
+		if err := e.rpc.BatchCallContext(ctx, batch); err != nil {
+			return err
+		}
+		var nums [3]uint64
+		for i, el := range batch {
+			if el.Error != nil {
+				return fmt.Errorf("%s block: %w", tags[i], el.Error)
+			}
+			h, err := decodeHeader(raws[i])
+			if err != nil {
+				return fmt.Errorf("%s block: %w", tags[i], err)
+			}
+			nums[i] = h.Number
+		}
+		if nums[2] > nums[1] || nums[1] > nums[0] {
+			return fmt.Errorf("inconsistent heads latest %d safe %d finalized %d", nums[0], nums[1], nums[2])
+		}
+		c.pool.observeHead(e, nums[0])
+		out = chains.Heads{Latest: nums[0], Safe: nums[1], Final: nums[2]}
+		return nil
+	})
+	return out, err
+}
+
+// Headers returns the headers of [from, to] in batches of at most
+// HeaderBatch, checking every element, the numbers and the parent links
+// within the answer. A block above the node's head is chains.ErrNotFound.
+func (c *Client) Headers(ctx context.Context, from, to uint64) ([]chains.Header, error) {
+	if from > to {
+		return nil, fmt.Errorf("%s headers [%d, %d]: empty range", c.cfg.Chain, from, to)
+	}
+	out := make([]chains.Header, 0, min(to-from+1, 10_000))
+	for start := from; ; {
+		end := to
+		if to-start >= uint64(c.cfg.HeaderBatch) {
+			end = start + uint64(c.cfg.HeaderBatch) - 1
+		}
+		hs, err := c.headerBatch(ctx, start, end)
+		if err != nil {
+			return nil, err
+		}
+		if len(out) > 0 && hs[0].Parent != out[len(out)-1].Hash {
+			return nil, fmt.Errorf("%s headers: block %d parent %s is not %s (chain moved during read)",
+				c.cfg.Chain, hs[0].Number, hs[0].Parent, out[len(out)-1].Hash)
+		}
+		out = append(out, hs...)
+		if end == to {
+			return out, nil
+		}
+		start = end + 1
+	}
+}
+
+func (c *Client) headerBatch(ctx context.Context, from, to uint64) ([]chains.Header, error) {
+	var out []chains.Header
+	var notFound error
+	err := c.do(ctx, "headers", func(ctx context.Context, e *endpoint) error {
+		n := int(to - from + 1)
+		raws := make([]json.RawMessage, n)
+		batch := make([]rpc.BatchElem, n)
+		for i := range batch {
+			batch[i] = rpc.BatchElem{
+				Method: "eth_getBlockByNumber",
+				Args:   []any{hexutil.EncodeUint64(from + uint64(i)), false},
+				Result: &raws[i],
+			}
+		}
+		e.requests.Add(uint64(n))
+		if err := e.rpc.BatchCallContext(ctx, batch); err != nil {
+			return err
+		}
+		hs := make([]chains.Header, 0, n)
+		for i, el := range batch {
+			num := from + uint64(i)
+			if el.Error != nil {
+				return fmt.Errorf("block %d: %w", num, el.Error)
+			}
+			h, err := decodeHeader(raws[i])
+			if errors.Is(err, errNullBlock) {
+				notFound = fmt.Errorf("%s block %d: %w", c.cfg.Chain, num, chains.ErrNotFound)
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("block %d: %w", num, err)
+			}
+			if h.Number != num {
+				return fmt.Errorf("block %d: node answered block %d", num, h.Number)
+			}
+			if i > 0 && h.Parent != hs[i-1].Hash {
+				return fmt.Errorf("block %d: parent %s is not %s (batch served by diverging nodes?)", num, h.Parent, hs[i-1].Hash)
+			}
+			hs = append(hs, h)
+		}
+		out = hs
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if notFound != nil {
+		return nil, notFound
+	}
+	return out, nil
+}
