@@ -46,7 +46,7 @@ type Config struct {
 	// info, empty info list against an empty txTrieRoot).
 	VerifyTxIDs bool
 
-	Now         func() time.Time                   // clock for latencies; default time.Now
+	Now         func() time.Time                     // clock for latencies; default time.Now
 	After       func(time.Duration) <-chan time.Time // timer for backoff; default time.After
 	DialOptions []grpc.DialOption                    // default: plaintext
 }
