@@ -252,3 +252,29 @@ func parseDeposit(m map[string]string) (Deposit, int64, error) {
 	}
 	return d, seq, nil
 }
+
+// pendingUpTo returns the seen deposits of chain in blocks ≤ block.
+func (s *Deposits) pendingUpTo(ctx context.Context, chain string, block uint64) ([]Deposit, error) {
+	cmds := make([]*redis.StringSliceCmd, outbox.Shards)
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i := range cmds {
+			cmds[i] = p.ZRangeByScore(ctx, outbox.Tag(i)+":deposits:pending:"+chain,
+				&redis.ZRangeBy{Min: "-inf", Max: strconv.FormatUint(block, 10)})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pending deposits of %s ≤ %d: %w", chain, block, err)
+	}
+	var out []Deposit
+	for _, c := range cmds {
+		for _, id := range c.Val() {
+			d, err := s.Get(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
