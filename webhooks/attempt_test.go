@@ -123,7 +123,7 @@ func TestReceiverBehaviours(t *testing.T) {
 			if e.drain(t) != 0 {
 				t.Fatal("a delivery was due again at once")
 			}
-			failures := counterValue(t, e.d.m.failures.WithLabelValues("ep" + strconv.Itoa(i)))
+			failures := counterValue(t, e.d.m.failures.WithLabelValues("ep"+strconv.Itoa(i)))
 			if want := map[bool]float64{true: 0, false: 1}[tc.wantResult == ResultDelivered]; failures != want {
 				t.Fatalf("failures metric = %v, want %v", failures, want)
 			}
