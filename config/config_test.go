@@ -21,7 +21,7 @@ import (
 const examplePath = "../deploy/depositd.example.yml"
 
 // setExampleEnv sets every *_env variable the example names.
-func setExampleEnv(t *testing.T) {
+func setExampleEnv(t testing.TB) {
 	t.Helper()
 	for k, v := range map[string]string{
 		"DEPOSITD_REDIS_URL":           "redis://:pw@127.0.0.1:6379/0",

@@ -56,9 +56,6 @@ func (d *decoder) resolve(n *yaml.Node) *yaml.Node {
 		return nil
 	}
 	d.budget--
-	if d.budget == 0 {
-		d.fail("", n.Line, "document too large (more than %d nodes after aliases)", maxNodes)
-	}
 	if d.budget <= 0 {
 		return nil
 	}

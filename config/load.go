@@ -55,7 +55,18 @@ func parse(data []byte, name, dir string, env func(string) (string, bool), read 
 	if d.mode == "" {
 		d.mode = ModeProduction
 	}
+	if root = deref(root); root == nil || root.Kind != yaml.MappingNode {
+		line := 0
+		if root != nil {
+			line = root.Line
+		}
+		return nil, Errors{{File: name, Line: line, Msg: "want a mapping of sections at the top level"}}
+	}
 	d.root(root, c)
+	if d.budget <= 0 {
+		// Everything after the budget ran out is noise: report only that.
+		return nil, Errors{{File: name, Msg: fmt.Sprintf("document too large (more than %d nodes after aliases)", maxNodes)}}
+	}
 	c.normalize(d.reporter)
 	errs := d.errs
 	if verr := c.Validate(); verr != nil {
