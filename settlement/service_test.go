@@ -346,7 +346,7 @@ func TestBalanceLow(t *testing.T) {
 	e.issue(newStatement("s2", "a", line("ecs", "15"))) // 60 -> 45: crosses 50
 	e.issue(newStatement("s3", "a", line("ecs", "30"))) // 45 -> 15: crosses 20
 	e.issue(newStatement("s4", "a", line("ecs", "5")))  // 15 -> 10: none
-	e.deposit("a", "90")                                 // 100
+	e.deposit("a", "90")                                // 100
 	if _, err := e.s.SettleAccount(e.ctx, "a"); err != nil {
 		t.Fatal(err)
 	}
