@@ -68,7 +68,7 @@ func (l *Ledger) EntriesSince(ctx context.Context, id AccountID, from, to time.T
 	if err := l.checkAccount(ctx, id); err != nil {
 		return nil, err
 	}
-	lo, hi := ceilMilli(from), ceilMilli(to)-1
+	lo, hi := max(ceilMilli(from), 0), ceilMilli(to)-1 // stream ids are unsigned
 	if hi < lo {
 		return nil, nil
 	}
