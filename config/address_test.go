@@ -32,6 +32,7 @@ func TestCheckAddress(t *testing.T) {
 		{"solana-short", KindSolana, "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGk", "", "not a Solana address"},
 		{"solana-bad-char", KindSolana, "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt10", "", "not a Solana address"},
 		{"solana-evm-address", KindSolana, "0xdac17f958d2ee523a2206206994597c13d831ec7", "", "not a Solana address"},
+		{"solana-too-long", KindSolana, strings.Repeat("1", 65), "", "too long"},
 		{"unknown-kind", "cosmos", "cosmos1abc", "", "unknown chain kind"},
 	}
 	for _, tt := range tests {

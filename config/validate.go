@@ -137,13 +137,15 @@ func (c *Config) validateAPI(r *reporter) {
 		if len(t.Scopes) == 0 {
 			r.errorf(join(p, "scopes"), "required: read, write or both")
 		}
+		scopes := map[Scope]bool{}
 		for j, s := range t.Scopes {
 			switch {
 			case s != ScopeRead && s != ScopeWrite:
 				r.errorf(elem(join(p, "scopes"), "", j), "unknown scope %q (want read or write)", s)
-			case slices.Index(t.Scopes, s) != j:
+			case scopes[s]:
 				r.errorf(elem(join(p, "scopes"), "", j), "scope %q given twice", s)
 			}
+			scopes[s] = true
 		}
 		switch {
 		case t.Token == "":
@@ -208,13 +210,15 @@ func (c *Config) validateWebhooks(r *reporter) {
 				r.errorf(join(p, "secret"), "secret %d of %d: %v", j+1, len(w.Secrets), err)
 			}
 		}
+		events := map[string]bool{}
 		for j, e := range w.Events {
 			switch {
 			case !slices.Contains(outbox.Types, e):
 				r.errorf(elem(join(p, "events"), "", j), "unknown event type %q (want one of %s)", e, strings.Join(outbox.Types, ", "))
-			case slices.Index(w.Events, e) != j:
+			case events[e]:
 				r.errorf(elem(join(p, "events"), "", j), "event type %q given twice", e)
 			}
+			events[e] = true
 		}
 		if w.Timeout <= 0 || w.Timeout > 5*time.Minute {
 			r.errorf(join(p, "timeout"), "%s out of range (0, 5m]", w.Timeout)
