@@ -32,9 +32,17 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// tb is the part of testing.TB (and *rapid.T) the helpers use.
+type tb interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Errorf(format string, args ...any)
+}
+
 // env is one test's real Redis, ledger and service.
 type env struct {
-	t   testing.TB
+	t   tb
 	ctx context.Context
 	rdb *redis.Client
 	l   *ledger.Ledger
