@@ -225,10 +225,10 @@ func (d *decoder) integer(v *yaml.Node, path string, lo, hi int64) (int64, bool)
 	return n, true
 }
 
-// intIn decodes an int within [lo, hi].
-func (d *decoder) intIn(dst *int, lo, hi int) fieldFn {
+// int decodes an int32-range integer; Validate checks the key's own range.
+func (d *decoder) int(dst *int) fieldFn {
 	return func(v *yaml.Node, path string) {
-		if n, ok := d.integer(v, path, int64(lo), int64(hi)); ok {
+		if n, ok := d.integer(v, path, -1<<31, 1<<31-1); ok {
 			*dst = int(n)
 		}
 	}

@@ -155,7 +155,7 @@ func (d *decoder) chains(n *yaml.Node, path string) []Chain {
 			},
 			"start_block": d.uint(&c.StartBlock),
 			"max_range":   d.uint(&c.MaxRange),
-			"batch_size":  d.intIn(&c.BatchSize, 1, 10_000),
+			"batch_size":  d.int(&c.BatchSize),
 			"tokens":      func(v *yaml.Node, p string) { c.Tokens = d.tokens(v, p, &c) },
 		})
 		out = append(out, c)
@@ -170,7 +170,7 @@ func (d *decoder) endpoints(n *yaml.Node, path string) []Endpoint {
 		d.lines[p] = e.Line
 		ep := Endpoint{Weight: 1}
 		var u, key secretSrc
-		fs := map[string]fieldFn{"weight": d.intIn(&ep.Weight, 1, 1000)}
+		fs := map[string]fieldFn{"weight": d.int(&ep.Weight)}
 		d.secretKeys(fs, "url", "", &u)
 		d.secretKeys(fs, "api_key", "", &key)
 		d.mapping(e, p, fs)
@@ -215,7 +215,7 @@ func (d *decoder) tokens(n *yaml.Node, path string, c *Chain) []Token {
 func (d *decoder) settlement(n *yaml.Node, path string, s *Settlement) {
 	d.mapping(n, path, map[string]fieldFn{
 		"timezone": d.str(&s.Timezone),
-		"due_days": d.intIn(&s.DueDays, -1<<31, 1<<31-1),
+		"due_days": d.int(&s.DueDays),
 		"low_balance_thresholds": func(v *yaml.Node, p string) {
 			out := []money.Units{}
 			d.list(v, p, func(i int, e *yaml.Node) {

@@ -73,6 +73,12 @@ func TestRules(t *testing.T) {
 		{"program-on-evm", sub(evmDoc, "        address:", "        program: token\n        address:"), "chains[bsc].tokens[USDT].program", 11, "only for kind solana"},
 		{"program-pinned-mismatch", evmDoc + sub(solanaChain, "program: token", "program: token2022"), "chains[solana].tokens[USDC].program", 16, "belongs to program token, config says token2022"},
 		{"program-unknown", evmDoc + sub(sub(solanaChain, "program: token", "program: spl"), "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v", "11111111111111111111111111111111, decimals: 9"), "chains[solana].tokens[USDC].program", 16, `unknown program "spl"`},
+		{"max-range-zero", sub(evmDoc, "    tokens:", "    max_range: 0\n    tokens:"), "chains[bsc].max_range", 9, "at least 1"},
+		{"token-no-symbol", sub(evmDoc, "      - symbol: USDT\n        address", "      - address"), "chains[bsc].tokens[0].symbol", 10, "required"},
+		{"token-no-address", sub(evmDoc, "        address: \"0x55d398326f99059fF775485246999027B3197955\"\n", "        decimals: 6\n"), "chains[bsc].tokens[USDT].address", 10, "required: the token contract"},
+		{"webhook-no-name", sub(webhookDoc, "    - name: h\n      url", "    - url"), "webhooks.endpoints[0].name", 14, "required"},
+		{"redis-url-no-host", sub(evmDoc, "  url_env: DEPOSITD_TEST_REDIS_URL", "  url: \"redis:///0\""), "redis.url", 2, "missing host"},
+		{"decimals-overflow", sub(evmDoc, "3197955\"\n", "3197955\"\n        decimals: 99999999999\n"), "chains[bsc].tokens[USDT].decimals", 12, "out of range"},
 		{"no-chains", "redis: {url_env: DEPOSITD_TEST_REDIS_URL}\n", "chains", 0, "at least one chain"},
 		{"sentinel-no-master", sub(evmDoc, "  url_env: DEPOSITD_TEST_REDIS_URL", "  sentinel: {addrs: [\"127.0.0.1:26379\"]}"), "redis.sentinel.master", 2, "required"},
 		{"sentinel-bad-addr", sub(evmDoc, "  url_env: DEPOSITD_TEST_REDIS_URL", "  sentinel: {master: m, addrs: [\"127.0.0.1\"]}"), "redis.sentinel.addrs[0]", 2, "want host:port"},
@@ -190,6 +196,30 @@ func TestAccepted(t *testing.T) {
 				t.Fatal(err)
 			}
 			tt.check(t, c)
+		})
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.yml")
+	if err := os.WriteFile(big, []byte("# "+strings.Repeat("x", maxFileSize)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		path string
+		msg  string
+	}{
+		{"missing-file", filepath.Join(dir, "nope.yml"), "no such file"},
+		{"too-large", big, "file larger than"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(tt.path)
+			if c != nil || err == nil || !strings.Contains(err.Error(), tt.msg) {
+				t.Fatalf("Load = %v, %v; want error %q", c, err, tt.msg)
+			}
 		})
 	}
 }
