@@ -46,3 +46,19 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkParseExample measures a full load of the deploy example:
+// decode, secrets from env, validation.
+func BenchmarkParseExample(b *testing.B) {
+	setExampleEnv(b)
+	data, err := os.ReadFile(examplePath)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(data, "depositd.example.yml"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
