@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"sort"
 	"strconv"
@@ -207,8 +208,9 @@ func (d *decoder) strs(dst *[]string) fieldFn {
 	}
 }
 
-// integer parses a base-10 integer within [lo, hi].
-func (d *decoder) integer(v *yaml.Node, path string, lo, hi int64) (int64, bool) {
+// integer parses a base-10 integer in the int32 range; each key's own range
+// is Validate's business.
+func (d *decoder) integer(v *yaml.Node, path string) (int32, bool) {
 	s, ok := d.scalar(v, path)
 	if !ok {
 		return 0, false
@@ -218,17 +220,17 @@ func (d *decoder) integer(v *yaml.Node, path string, lo, hi int64) (int64, bool)
 		d.fail(path, s.Line, "want an integer, got %q", s.Value)
 		return 0, false
 	}
-	if n < lo || n > hi {
-		d.fail(path, s.Line, "%d out of range %d..%d", n, lo, hi)
+	if n < math.MinInt32 || n > math.MaxInt32 {
+		d.fail(path, s.Line, "%d is too large", n)
 		return 0, false
 	}
-	return n, true
+	return int32(n), true
 }
 
 // int decodes an int32-range integer; Validate checks the key's own range.
 func (d *decoder) int(dst *int) fieldFn {
 	return func(v *yaml.Node, path string) {
-		if n, ok := d.integer(v, path, -1<<31, 1<<31-1); ok {
+		if n, ok := d.integer(v, path); ok {
 			*dst = int(n)
 		}
 	}

@@ -199,8 +199,8 @@ func (d *decoder) tokens(n *yaml.Node, path string, c *Chain) []Token {
 			"symbol":  d.str(&t.Symbol),
 			"address": d.str(&t.Address),
 			"decimals": func(v *yaml.Node, p string) {
-				if x, ok := d.integer(v, p, -1<<31, 1<<31-1); ok {
-					t.Decimals = int32(x)
+				if x, ok := d.integer(v, p); ok {
+					t.Decimals = x
 				}
 			},
 			"program":    func(v *yaml.Node, p string) { d.str((*string)(&t.Program))(v, p) },

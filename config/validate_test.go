@@ -78,7 +78,7 @@ func TestRules(t *testing.T) {
 		{"token-no-address", sub(evmDoc, "        address: \"0x55d398326f99059fF775485246999027B3197955\"\n", "        decimals: 6\n"), "chains[bsc].tokens[USDT].address", 10, "required: the token contract"},
 		{"webhook-no-name", sub(webhookDoc, "    - name: h\n      url", "    - url"), "webhooks.endpoints[0].name", 14, "required"},
 		{"redis-url-no-host", sub(evmDoc, "  url_env: DEPOSITD_TEST_REDIS_URL", "  url: \"redis:///0\""), "redis.url", 2, "missing host"},
-		{"decimals-overflow", sub(evmDoc, "3197955\"\n", "3197955\"\n        decimals: 99999999999\n"), "chains[bsc].tokens[USDT].decimals", 12, "out of range"},
+		{"decimals-overflow", sub(evmDoc, "3197955\"\n", "3197955\"\n        decimals: 99999999999\n"), "chains[bsc].tokens[USDT].decimals", 12, "99999999999 is too large"},
 		{"no-chains", "redis: {url_env: DEPOSITD_TEST_REDIS_URL}\n", "chains", 0, "at least one chain"},
 		{"sentinel-no-master", sub(evmDoc, "  url_env: DEPOSITD_TEST_REDIS_URL", "  sentinel: {addrs: [\"127.0.0.1:26379\"]}"), "redis.sentinel.master", 2, "required"},
 		{"sentinel-bad-addr", sub(evmDoc, "  url_env: DEPOSITD_TEST_REDIS_URL", "  sentinel: {master: m, addrs: [\"127.0.0.1\"]}"), "redis.sentinel.addrs[0]", 2, "want host:port"},
