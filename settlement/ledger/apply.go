@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/depositd/depositd/money"
 	"github.com/depositd/depositd/outbox"
 )
@@ -90,6 +88,7 @@ func (l *Ledger) applyTxn(ctx context.Context, t Txn, limit *money.Units) (outco
 type step struct {
 	key, fp string
 	account AccountID
+	tag     string
 	keys    []string
 	args    []any
 }
@@ -159,7 +158,7 @@ func (l *Ledger) prepare(t Txn, limit *money.Units) (step, error) {
 		}
 		args = append(args, e.ID, e.Type, at.UTC().Format(time.RFC3339Nano), e.Data)
 	}
-	return step{key: t.Key, fp: t.Fingerprint, account: t.Account, keys: keys, args: args}, nil
+	return step{key: t.Key, fp: t.Fingerprint, account: t.Account, tag: tag, keys: keys, args: args}, nil
 }
 
 // bookDelta is the net change of one book in a step, with the floors of
@@ -355,28 +354,67 @@ func jsonMeta(m map[string]string) ([]byte, error) {
 	return b, nil
 }
 
-// runSteps runs the steps' scripts in one pipeline. A returned error means
-// the pipeline itself failed; per-step outcomes carry the ledger errors.
+// maxStepsPerCall bounds one script call, so that a large batch does not
+// block the server for long.
+const maxStepsPerCall = 64
+
+// runSteps runs the steps in one pipeline: the steps of each shard go in
+// script calls of up to maxStepsPerCall (one Cluster slot per call), in
+// their original order. A returned error means the pipeline itself failed;
+// per-step results carry the ledger errors.
 func (l *Ledger) runSteps(ctx context.Context, steps []step) ([]stepResult, error) {
-	cmds, err := l.evalPipelined(ctx, l.apply, steps)
+	byTag := map[string][]int{}
+	var tags []string
+	for i, s := range steps {
+		if _, ok := byTag[s.tag]; !ok {
+			tags = append(tags, s.tag)
+		}
+		byTag[s.tag] = append(byTag[s.tag], i)
+	}
+	var calls []call
+	var members [][]int
+	for _, tag := range tags {
+		idx := byTag[tag]
+		for len(idx) > 0 {
+			n := min(len(idx), maxStepsPerCall)
+			c := call{args: []any{n}}
+			for _, i := range idx[:n] {
+				c.keys = append(c.keys, steps[i].keys...)
+				c.args = append(c.args, len(steps[i].keys), len(steps[i].args))
+				c.args = append(c.args, steps[i].args...)
+			}
+			calls = append(calls, c)
+			members = append(members, idx[:n])
+			idx = idx[n:]
+		}
+	}
+	cmds, err := l.evalPipelined(ctx, l.apply, calls)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]stepResult, len(steps))
-	for i, c := range cmds {
-		out[i].outcome, out[i].err = decodeApply(steps[i], c)
+	for ci, c := range cmds {
+		replies, err := c.Slice()
+		if err == nil && len(replies) != len(members[ci]) {
+			err = fmt.Errorf("script returned %d results for %d steps", len(replies), len(members[ci]))
+		}
+		for j, i := range members[ci] {
+			if err != nil {
+				out[i].err = fmt.Errorf("txn %q: %w", steps[i].key, err)
+				continue
+			}
+			out[i].outcome, out[i].err = decodeApply(steps[i], replies[j])
+		}
 	}
 	return out, nil
 }
 
-func decodeApply(s step, c *redis.Cmd) (outcome, error) {
-	res, err := c.StringSlice()
-	if err != nil {
-		return outcome{}, fmt.Errorf("txn %q: %w", s.key, err)
-	}
+func decodeApply(s step, reply any) (outcome, error) {
+	res, _ := reply.([]any)
 	at := func(i int) string {
 		if i < len(res) {
-			return res[i]
+			v, _ := res[i].(string)
+			return v
 		}
 		return ""
 	}

@@ -311,3 +311,38 @@ func TestCreditSurvivesKill9(t *testing.T) {
 	}
 	e.mustVerify(t)
 }
+
+// TestCreditBatchLarge spans several shards and more steps per shard than
+// one script call holds, with repeats inside the batch.
+func TestCreditBatchLarge(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	ids := []AccountID{"acme", "globex", "initech"}
+	e.open(t, ids...)
+	var batch []Deposit
+	for i := range 3 * maxStepsPerCall {
+		batch = append(batch, usdt(ids[i%3], "0xl", uint32(i), 1_000000))
+	}
+	batch = append(batch, batch[:maxStepsPerCall+5]...)
+	applied := 0
+	for i, r := range e.l.CreditBatch(ctx, batch) {
+		if r.Err != nil {
+			t.Fatalf("deposit %d: %v", i, r.Err)
+		}
+		if r.Applied {
+			applied++
+		}
+		if i >= 3*maxStepsPerCall && r.Applied {
+			t.Fatalf("repeat %d applied", i)
+		}
+	}
+	if applied != 3*maxStepsPerCall {
+		t.Fatalf("%d applied; want %d", applied, 3*maxStepsPerCall)
+	}
+	for _, id := range ids {
+		if a := e.account(t, id); a.Cash != maxStepsPerCall*1_00000000 {
+			t.Fatalf("%s cash %s; want %d", id, a.Cash, maxStepsPerCall)
+		}
+	}
+	e.mustVerify(t)
+}

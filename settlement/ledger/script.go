@@ -8,27 +8,33 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+// call is one script invocation.
+type call struct {
+	keys []string
+	args []any
+}
+
 // runScript runs one script call (plus WAITAOF when enabled).
 func (l *Ledger) runScript(ctx context.Context, s *redis.Script, keys []string, args []any) (*redis.Cmd, error) {
-	cmds, err := l.evalPipelined(ctx, s, []step{{keys: keys, args: args}})
+	cmds, err := l.evalPipelined(ctx, s, []call{{keys: keys, args: args}})
 	if err != nil {
 		return nil, err
 	}
 	return cmds[0], cmds[0].Err()
 }
 
-// evalPipelined sends every step's EVALSHA in one pipeline, followed by
+// evalPipelined sends every call's EVALSHA in one pipeline, followed by
 // WAITAOF when enabled (it must share the writing connection, which a
 // pipeline guarantees on a single node). When the server has lost its script
 // cache (a restart), the script is loaded and the pipeline sent again: no
 // EVALSHA ran, so nothing was written twice.
-func (l *Ledger) evalPipelined(ctx context.Context, s *redis.Script, steps []step) ([]*redis.Cmd, error) {
-	cmds, wait, err := l.pipeline(ctx, s, steps)
+func (l *Ledger) evalPipelined(ctx context.Context, s *redis.Script, calls []call) ([]*redis.Cmd, error) {
+	cmds, wait, err := l.pipeline(ctx, s, calls)
 	if isNoScript(err) {
 		if err := s.Load(ctx, l.rdb).Err(); err != nil {
 			return nil, fmt.Errorf("load script: %w", err)
 		}
-		cmds, wait, err = l.pipeline(ctx, s, steps)
+		cmds, wait, err = l.pipeline(ctx, s, calls)
 	}
 	if err != nil && !isScriptReply(err, cmds) {
 		return nil, fmt.Errorf("redis: %w", err)
@@ -41,11 +47,11 @@ func (l *Ledger) evalPipelined(ctx context.Context, s *redis.Script, steps []ste
 	return cmds, nil
 }
 
-func (l *Ledger) pipeline(ctx context.Context, s *redis.Script, steps []step) ([]*redis.Cmd, *redis.Cmd, error) {
+func (l *Ledger) pipeline(ctx context.Context, s *redis.Script, calls []call) ([]*redis.Cmd, *redis.Cmd, error) {
 	pipe := l.rdb.Pipeline()
-	cmds := make([]*redis.Cmd, len(steps))
-	for i, st := range steps {
-		cmds[i] = s.EvalSha(ctx, pipe, st.keys, st.args...)
+	cmds := make([]*redis.Cmd, len(calls))
+	for i, c := range calls {
+		cmds[i] = s.EvalSha(ctx, pipe, c.keys, c.args...)
 	}
 	var wait *redis.Cmd
 	if l.waitAOF {
