@@ -69,11 +69,13 @@ func parse(data []byte, name, dir string, env func(string) (string, bool), read 
 	}
 	c.normalize(d.reporter)
 	errs := d.errs
-	if verr := c.Validate(); verr != nil {
-		for _, e := range verr.(Errors) {
-			if !d.failed[e.Path] {
-				errs = append(errs, e)
-			}
+	v := &reporter{file: name, lines: c.lines}
+	c.validate(v)
+	for _, e := range v.errs {
+		// A key that failed to decode kept its default: do not also report
+		// what Validate thinks of that default.
+		if !d.failed[e.Path] {
+			errs = append(errs, e)
 		}
 	}
 	if len(errs) > 0 {
