@@ -3,7 +3,6 @@ package webhooks
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,8 +10,6 @@ import (
 	"net/url"
 	"strconv"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // job is one leased delivery.
@@ -21,6 +18,7 @@ type job struct {
 	n                     int // attempts made in the current schedule
 	body                  []byte
 	disabled              bool
+	status                string // at claim time; unchanged while leased
 	token                 string
 }
 
@@ -36,7 +34,7 @@ func (d *Dispatcher) claim(ctx context.Context, limit int) ([]job, error) {
 	jobs := make([]job, 0, len(res))
 	for _, r := range res {
 		f, ok := r.([]any)
-		if !ok || len(f) != 6 {
+		if !ok || len(f) != 7 {
 			return nil, fmt.Errorf("claim: unexpected reply %v", r)
 		}
 		j := job{token: token}
@@ -51,6 +49,7 @@ func (d *Dispatcher) claim(ctx context.Context, limit int) ([]job, error) {
 		}
 		dis, _ := f[5].(int64)
 		j.disabled = dis == 1
+		j.status, _ = f[6].(string)
 		jobs = append(jobs, j)
 	}
 	return jobs, nil
@@ -65,33 +64,38 @@ type outcome struct {
 	disable bool
 }
 
-// attempt sends one leased delivery and records the outcome. When ctx
-// ends mid-attempt the lease is given back instead, so another process
-// sends it at once.
+// attempt sends one leased delivery and records the outcome at once.
 func (d *Dispatcher) attempt(ctx context.Context, j job) {
+	if out, ok := d.decide(ctx, j); ok {
+		d.record(ctx, []completion{{j, out}})
+	}
+}
+
+// decide sends one leased delivery, unless it cannot or must not be
+// sent, and returns its outcome. When ctx ends mid-attempt the lease is
+// given back instead, so another process sends it at once, and ok is
+// false.
+func (d *Dispatcher) decide(ctx context.Context, j job) (out outcome, ok bool) {
 	ep := d.eps[j.endpoint]
-	var out outcome
 	switch {
 	case ep == nil:
 		d.log.Error("webhook delivery for an endpoint no longer configured; dead-lettered",
 			"delivery", j.id, "endpoint", j.endpoint)
 		d.m.dead.WithLabelValues(j.endpoint).Inc()
-		out = outcome{status: StatusDead, n: j.n}
+		return outcome{status: StatusDead, n: j.n}, true
 	case j.body == nil:
 		d.log.Error("webhook event body missing; dead-lettered", "delivery", j.id, "endpoint", j.endpoint)
 		d.m.dead.WithLabelValues(j.endpoint).Inc()
-		out = outcome{status: StatusDead, n: j.n}
+		return outcome{status: StatusDead, n: j.n}, true
 	case j.disabled:
-		out = outcome{status: StatusDisabled, n: j.n}
-	default:
-		a, retryAfter := d.send(ctx, ep, j)
-		if ctx.Err() != nil {
-			d.release(j)
-			return
-		}
-		out = d.next(ep, j, a, retryAfter)
+		return outcome{status: StatusDisabled, n: j.n}, true
 	}
-	d.complete(ctx, j, out)
+	a, retryAfter := d.send(ctx, ep, j)
+	if ctx.Err() != nil {
+		d.release(j)
+		return outcome{}, false
+	}
+	return d.next(ep, j, a, retryAfter), true
 }
 
 // send makes one signed POST and classifies the response.
@@ -202,54 +206,4 @@ func (d *Dispatcher) next(ep *endpoint, j job, a Attempt, wait time.Duration) ou
 	d.log.Warn("webhook attempt failed", "endpoint", ep.Name, "host", ep.host, "delivery", j.id,
 		"attempt", n, "status", a.Status, "err", a.Error, "next_at", at)
 	return outcome{status: StatusFailed, n: n, nextAt: at, attempt: &a}
-}
-
-// complete records an outcome under the lease, retrying while Redis is
-// briefly away (a restart). Shutdown does not cut it short: the request
-// was made, so its record matters. If the lease was lost the outcome is
-// dropped: the new holder's attempt is the one recorded.
-func (d *Dispatcher) complete(ctx context.Context, j job, out outcome) {
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	attemptJSON := ""
-	if out.attempt != nil {
-		b, _ := json.Marshal(out.attempt) // an Attempt always marshals
-		attemptJSON = string(b)
-	}
-	nextAt := ""
-	if !out.nextAt.IsZero() {
-		nextAt = strconv.FormatInt(out.nextAt.UnixMilli(), 10)
-	}
-	disable := "0"
-	if out.disable {
-		disable = "1"
-	}
-	keys := append([]string{d.k.delivery(j.id), d.k.attempts(j.id), d.k.due(), d.k.disabled()},
-		d.k.statusIndexes(j.endpoint)...)
-	var b backoff
-	for {
-		ok, err := completeScript.Run(cctx, d.rdb, keys, j.token, d.o.Now().UnixMilli(),
-			out.status, out.n, nextAt, attemptJSON, disable, j.endpoint).Int()
-		if err == nil {
-			if ok == 0 {
-				d.log.Warn("webhook lease lost before the outcome was recorded", "delivery", j.id)
-			}
-			return
-		}
-		d.log.Warn("webhook record outcome", "delivery", j.id, "err", err)
-		if !b.wait(cctx) {
-			return // the lease expires and the delivery is sent again
-		}
-	}
-}
-
-// release hands an unused lease back.
-func (d *Dispatcher) release(j job) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	err := releaseScript.Run(ctx, d.rdb, []string{d.k.delivery(j.id), d.k.due()},
-		j.token, d.o.Now().UnixMilli()).Err()
-	if err != nil && !errors.Is(err, redis.Nil) {
-		d.log.Warn("webhook release lease", "delivery", j.id, "err", err)
-	}
 }

@@ -57,7 +57,7 @@ func TestReceiverBehaviours(t *testing.T) {
 			case <-r.Context().Done():
 			case <-time.After(5 * time.Second):
 			}
-		}, ResultFailed, 0, "timeout after 200ms", StatusFailed, 5 * time.Second},
+		}, ResultFailed, 0, "timeout after 300ms", StatusFailed, 5 * time.Second},
 		{"connection refused", nil, ResultFailed, 0, "connection refused", StatusFailed, 5 * time.Second},
 	}
 	for i, tc := range tests {
@@ -83,7 +83,11 @@ func TestReceiverBehaviours(t *testing.T) {
 				url = srv.URL + "/hook"
 			}
 			_, rdb := newRedis(t)
-			e := newEnv(t, rdb, []Endpoint{endpointFor("ep"+strconv.Itoa(i), url)})
+			ep := endpointFor("ep"+strconv.Itoa(i), url)
+			if tc.name == "timeout" {
+				ep.Timeout = 300 * time.Millisecond // short only where it is the subject
+			}
+			e := newEnv(t, rdb, []Endpoint{ep})
 			evID := "evt_case" + strconv.Itoa(i)
 			addEvent(t, rdb, 3, evID, outbox.DepositCredited, e.clock.Now())
 			e.pump(t)

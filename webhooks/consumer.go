@@ -110,8 +110,8 @@ func (d *Dispatcher) store(ctx context.Context, stream string, msgs []redis.XMes
 		return nil
 	}
 	now := d.o.Now().UnixMilli()
-	pipe := d.rdb.Pipeline()
 	ids := make([]string, 0, len(msgs))
+	var calls []scriptCall
 	poisoned := 0
 	for _, msg := range msgs {
 		ids = append(ids, msg.ID)
@@ -120,34 +120,38 @@ func (d *Dispatcher) store(ctx context.Context, stream string, msgs []redis.XMes
 		}
 		ev, body, err := parseEntry(msg.Values)
 		if err != nil {
-			poisoned++
 			d.log.Error("webhook outbox entry malformed; moved to poison stream",
 				"stream", stream, "entry", msg.ID, "err", err)
 			vals := map[string]any{"stream": stream, "entry": msg.ID, "error": err.Error()}
 			for k, v := range msg.Values {
 				vals["f_"+k] = v
 			}
-			pipe.XAdd(ctx, &redis.XAddArgs{Stream: d.k.poison(), Values: vals})
+			if err := d.rdb.XAdd(ctx, &redis.XAddArgs{Stream: d.k.poison(), Values: vals}).Err(); err != nil {
+				return fmt.Errorf("poison %s: %w", msg.ID, err)
+			}
+			poisoned++
 			continue
 		}
-		keys := []string{d.k.event(ev.ID), d.k.due(), d.k.index(StatusPending, ""), d.k.index("", "")}
-		args := []any{body, now, ev.ID, ev.Type, ev.CreatedAt.UnixMilli(), member(ev.CreatedAt, "")}
+		c := scriptCall{
+			keys: []string{d.k.event(ev.ID), d.k.due(), d.k.index(StatusPending, ""), d.k.index("", "")},
+			args: []any{body, now, ev.ID, ev.Type, ev.CreatedAt.UnixMilli(), member(ev.CreatedAt, "")},
+		}
 		for _, ep := range d.order {
 			if !ep.wants(ev.Type) {
 				continue
 			}
 			id := DeliveryID(ev.ID, ep.Name)
-			keys = append(keys, d.k.delivery(id), d.k.index(StatusPending, ep.Name), d.k.index("", ep.Name))
-			args = append(args, id, ep.Name)
+			c.keys = append(c.keys, d.k.delivery(id), d.k.index(StatusPending, ep.Name), d.k.index("", ep.Name))
+			c.args = append(c.args, id, ep.Name)
 		}
-		if len(keys) > 4 {
-			enqueueScript.Eval(ctx, pipe, keys, args...)
+		if len(c.keys) > 4 {
+			calls = append(calls, c)
 		}
 	}
 	// Acknowledge only once every delivery is stored: a pipeline is not
 	// atomic, and an entry acknowledged after a failed store would be lost.
-	if pipe.Len() > 0 {
-		if _, err := pipe.Exec(ctx); err != nil {
+	if len(calls) > 0 {
+		if _, err := evalBatch(ctx, d.rdb, enqueueScript, calls); err != nil {
 			return fmt.Errorf("store deliveries: %w", err)
 		}
 	}

@@ -185,10 +185,21 @@ func (d *Dispatcher) signal() {
 }
 
 // runDue leases due deliveries while workers are free and attempts each
-// on its own goroutine, which it waits for before returning.
+// on its own goroutine; a recorder stores the outcomes in batches. Before
+// returning it waits for the attempts and the recorder.
 func (d *Dispatcher) runDue(ctx context.Context) error {
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	outcomes := make(chan completion, d.o.Workers)
+	recorded := make(chan struct{})
+	go func() {
+		defer close(recorded)
+		d.runRecorder(ctx, outcomes)
+	}()
+	defer func() {
+		wg.Wait()
+		close(outcomes)
+		<-recorded
+	}()
 	sem := make(chan struct{}, d.o.Workers)
 	tick := time.NewTicker(d.o.PollInterval)
 	defer tick.Stop()
@@ -221,8 +232,11 @@ func (d *Dispatcher) runDue(ctx context.Context) error {
 				sem <- struct{}{} // never blocks: only this loop acquires
 			}
 			wg.Go(func() {
-				defer func() { <-sem }()
-				d.attempt(ctx, j)
+				out, ok := d.decide(ctx, j)
+				<-sem
+				if ok {
+					outcomes <- completion{j, out}
+				}
 			})
 		}
 		if len(jobs) == want {

@@ -147,7 +147,7 @@ func addEvent(t testing.TB, rdb redis.Cmdable, shard int, id, typ string, create
 
 // endpointFor returns an endpoint posting to a test server.
 func endpointFor(name, url string) Endpoint {
-	return Endpoint{Name: name, URL: url, Secrets: []string{testSecret}, Timeout: 200 * time.Millisecond, AllowPrivate: true}
+	return Endpoint{Name: name, URL: url, Secrets: []string{testSecret}, Timeout: 5 * time.Second, AllowPrivate: true}
 }
 
 // statusServer answers every request with a fixed status and counts them.

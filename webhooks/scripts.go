@@ -27,7 +27,7 @@ for i = 0, n - 1 do
     local id, ep = ARGV[7 + 2*i], ARGV[8 + 2*i]
     local m = ARGV[6] .. id
     redis.call('HSET', KEYS[5 + 3*i], 'id', id, 'event_id', ARGV[3], 'event_type', ARGV[4],
-      'endpoint', ep, 'status', 'pending', 'n', '0', 'tries', '0', 'created', ARGV[5],
+      'endpoint', ep, 'status', 'pending', 'n', '0', 'created', ARGV[5],
       'updated', ARGV[2], 'next_at', ARGV[2], 'member', m, 'lease', '', 'lease_until', '0', 'redeliver', '0')
     redis.call('ZADD', KEYS[2], ARGV[2], id)
     redis.call('ZADD', KEYS[3], 0, m)
@@ -46,13 +46,13 @@ return created
 //
 // KEYS: due, disabled. ARGV: now ms, lease end ms, limit, token, key prefix.
 // Returns per delivery {id, endpoint, event id, n, body or nil,
-// endpoint disabled 0|1}.
+// endpoint disabled 0|1, status}.
 var claimScript = redis.NewScript(`
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
 local out = {}
 for _, id in ipairs(ids) do
   local dk = ARGV[5] .. 'd:' .. id
-  local f = redis.call('HMGET', dk, 'endpoint', 'event_id', 'n')
+  local f = redis.call('HMGET', dk, 'endpoint', 'event_id', 'n', 'status')
   if not f[1] then
     redis.call('ZREM', KEYS[1], id)
   else
@@ -60,7 +60,7 @@ for _, id in ipairs(ids) do
     local dis = redis.call('HEXISTS', KEYS[2], f[1])
     redis.call('ZADD', KEYS[1], ARGV[2], id)
     redis.call('HSET', dk, 'lease', ARGV[4], 'lease_until', ARGV[2])
-    out[#out + 1] = {id, f[1], f[2], f[3], body, dis}
+    out[#out + 1] = {id, f[1], f[2], f[3], body, dis, f[4]}
   end
 end
 return out
@@ -70,8 +70,8 @@ return out
 // the lease; a redelivery requested meanwhile turns the outcome into a
 // fresh pending delivery.
 //
-// KEYS: hash, attempts, due, disabled, then the 10 status indexes
-// (pending, failed, delivered, dead, disabled; each all then endpoint).
+// KEYS: hash, attempts, due, disabled, then index pairs (all endpoints,
+// this endpoint) of the old status, the new status and pending.
 // ARGV: token, now ms, status, n, next_at ms or "", attempt JSON or "",
 // disable endpoint "1"|"0", endpoint.
 // Returns 1 when applied, 0 when the lease was lost.
@@ -79,19 +79,15 @@ var completeScript = redis.NewScript(`
 local d = KEYS[1]
 if redis.call('HGET', d, 'lease') ~= ARGV[1] then return 0 end
 local f = redis.call('HMGET', d, 'id', 'member', 'redeliver')
-local status, n, nextAt = ARGV[3], ARGV[4], ARGV[5]
-if f[3] == '1' then status, n, nextAt = 'pending', '0', ARGV[2] end
-if ARGV[6] ~= '' then
-  redis.call('RPUSH', KEYS[2], ARGV[6])
-  redis.call('HINCRBY', d, 'tries', 1)
-end
+local status, n, nextAt, k = ARGV[3], ARGV[4], ARGV[5], 7
+if f[3] == '1' then status, n, nextAt, k = 'pending', '0', ARGV[2], 9 end
+if ARGV[6] ~= '' then redis.call('RPUSH', KEYS[2], ARGV[6]) end
 if ARGV[7] == '1' then redis.call('HSET', KEYS[4], ARGV[8], ARGV[2]) end
 redis.call('HSET', d, 'status', status, 'n', n, 'next_at', nextAt, 'updated', ARGV[2],
   'lease', '', 'lease_until', '0', 'redeliver', '0')
 if nextAt ~= '' then redis.call('ZADD', KEYS[3], nextAt, f[1]) else redis.call('ZREM', KEYS[3], f[1]) end
-local order = {pending = 5, failed = 7, delivered = 9, dead = 11, disabled = 13}
-for i = 5, 14 do redis.call('ZREM', KEYS[i], f[2]) end
-local k = order[status]
+redis.call('ZREM', KEYS[5], f[2])
+redis.call('ZREM', KEYS[6], f[2])
 redis.call('ZADD', KEYS[k], 0, f[2])
 redis.call('ZADD', KEYS[k + 1], 0, f[2])
 return 1
