@@ -143,15 +143,7 @@ func (s *Service) AddDiscount(ctx context.Context, d Discount) error {
 	if _, err := s.account(ctx, d.Account); err != nil {
 		return err
 	}
-	w := discountJSON{ID: d.ID, Account: d.Account, Kind: d.Kind, Rate: d.Rate.String(), Services: d.Services}
-	if !d.From.IsZero() {
-		f := d.From.UTC()
-		w.From = &f
-	}
-	if !d.Until.IsZero() {
-		u := d.Until.UTC()
-		w.Until = &u
-	}
+	w := d.wire()
 	body, err := json.Marshal(w)
 	if err != nil {
 		return fmt.Errorf("discount %s: %w", d.ID, err)
@@ -191,11 +183,28 @@ func (s *Service) Discounts(ctx context.Context, account string) ([]Discount, er
 	return out, nil
 }
 
+func (d Discount) wire() discountJSON {
+	w := discountJSON{ID: d.ID, Account: d.Account, Kind: d.Kind, Rate: d.Rate.String(), Services: d.Services}
+	if !d.From.IsZero() {
+		f := d.From.UTC()
+		w.From = &f
+	}
+	if !d.Until.IsZero() {
+		u := d.Until.UTC()
+		w.Until = &u
+	}
+	return w
+}
+
 func decodeDiscount(v string) (Discount, error) {
 	var w discountJSON
 	if err := json.Unmarshal([]byte(v), &w); err != nil {
 		return Discount{}, err
 	}
+	return decodeDiscountWire(w)
+}
+
+func decodeDiscountWire(w discountJSON) (Discount, error) {
 	d := Discount{ID: w.ID, Account: w.Account, Kind: w.Kind, Services: w.Services}
 	var err error
 	if d.Rate, err = parseRate(w.Rate); err != nil {
