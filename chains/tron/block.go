@@ -1,7 +1,6 @@
 package tron
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/hex"
@@ -9,10 +8,12 @@ import (
 
 	"github.com/depositd/depositd/chains"
 	"github.com/fbsobreira/gotron-sdk/pkg/proto/api"
-	"github.com/fbsobreira/gotron-sdk/pkg/proto/core"
 )
 
-// header reads block n's header from p.
+// rangeLimit is java-tron's cap on GetBlockByLimitNext2 (end − start ≤ 100).
+const rangeLimit = 100
+
+// header reads block n's header from p (GetBlock detail=false).
 func (c *Client) header(ctx context.Context, p *pool, n uint64) (chains.Header, error) {
 	var h chains.Header
 	err := p.do(ctx, fmt.Sprintf("header %d", n), func(ctx context.Context, w wallet) error {
@@ -26,34 +27,71 @@ func (c *Client) header(ctx context.Context, p *pool, n uint64) (chains.Header, 
 	return h, err
 }
 
-// block reads block n's header and its TransactionInfo list from the same
-// endpoint (a load-balanced pair could pair a block with a lagging node's
-// empty list) and decodes the transfers.
-func (c *Client) block(ctx context.Context, p *pool, n uint64) (chains.Header, []chains.Transfer, error) {
-	var (
-		h  chains.Header
-		ts []chains.Transfer
-	)
-	err := p.do(ctx, fmt.Sprintf("block %d", n), func(ctx context.Context, w wallet) error {
-		b, err := w.block(ctx, n, c.cfg.VerifyTxIDs)
+// held is a block as the adapter holds it: its header and its txids.
+type held struct {
+	header chains.Header
+	txids  map[string]struct{}
+}
+
+// blockRange reads blocks [start, end] (at most rangeLimit) with their
+// transactions in one GetBlockByLimitNext2 on the full node. Solidified
+// blocks are the same on every synced node, so the full node also supplies
+// the ids of blocks whose receipts come from the solidity service. An
+// endpoint that does not have all of them yet answers chains.ErrNotFound.
+func (c *Client) blockRange(ctx context.Context, start, end uint64) ([]held, error) {
+	var out []held
+	err := c.full.do(ctx, fmt.Sprintf("blocks [%d, %d]", start, end), func(ctx context.Context, w wallet) error {
+		list, err := w.blocks(ctx, start, end+1)
 		if err != nil {
 			return err
 		}
-		if h, err = parseHeader(b, n); err != nil {
-			return err
+		bs := list.GetBlock()
+		if uint64(len(bs)) != end-start+1 {
+			return fmt.Errorf("blocks [%d, %d]: node has %d: %w", start, end, len(bs), chains.ErrNotFound)
 		}
+		out = make([]held, len(bs))
+		for i, b := range bs {
+			if out[i].header, err = parseHeader(b, start+uint64(i)); err != nil {
+				return err
+			}
+			out[i].txids = make(map[string]struct{}, len(b.GetTransactions()))
+			for _, tx := range b.GetTransactions() {
+				out[i].txids[string(tx.GetTxid())] = struct{}{}
+			}
+			if len(out[i].txids) != len(b.GetTransactions()) {
+				return fmt.Errorf("block %d: repeated or missing txids", start+uint64(i))
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// transfers reads block n's TransactionInfo list from p, checks it lists
+// exactly the transactions of the block held (java-tron answers an empty
+// list for a block it lacks, so an empty list is only accepted for an empty
+// block) and decodes the transfers.
+func (c *Client) transfers(ctx context.Context, p *pool, b held) ([]chains.Transfer, error) {
+	n := b.header.Number
+	var ts []chains.Transfer
+	err := p.do(ctx, fmt.Sprintf("transaction infos %d", n), func(ctx context.Context, w wallet) error {
 		list, err := w.infos(ctx, n)
 		if err != nil {
 			return err
 		}
 		infos := list.GetTransactionInfo()
-		if err := checkInfos(b, infos, n, c.cfg.VerifyTxIDs); err != nil {
-			return err
+		if len(infos) != len(b.txids) {
+			return fmt.Errorf("block %d: %d transactions, %d infos", n, len(b.txids), len(infos))
 		}
-		ts, err = c.match.block(infos, n, h.Hash)
+		for _, ti := range infos {
+			if _, ok := b.txids[string(ti.GetId())]; !ok {
+				return fmt.Errorf("block %d: info for txid %x not in block %s", n, ti.GetId(), b.header.Hash)
+			}
+		}
+		ts, err = c.match.block(infos, n, b.header.Hash)
 		return err
 	})
-	return h, ts, err
+	return ts, err
 }
 
 // parseHeader checks that b is block n and returns its header. An empty
@@ -80,41 +118,4 @@ func parseHeader(b *api.BlockExtention, n uint64) (chains.Header, error) {
 		Parent: hex.EncodeToString(raw.GetParentHash()),
 		Time:   raw.GetTimestamp() / 1000,
 	}, nil
-}
-
-var zeroRoot [32]byte
-
-// checkInfos ties the TransactionInfo list to block b. java-tron answers an
-// empty list for a block whose receipts it does not keep, so an empty list
-// for a block with transactions (non-zero txTrieRoot) is an error, not
-// "no transfers". With verify the block carries its transactions and their
-// ids must be exactly the infos' ids.
-func checkInfos(b *api.BlockExtention, infos []*core.TransactionInfo, n uint64, verify bool) error {
-	root := b.GetBlockHeader().GetRawData().GetTxTrieRoot()
-	if len(root) == len(zeroRoot) {
-		empty := bytes.Equal(root, zeroRoot[:])
-		if empty && len(infos) > 0 {
-			return fmt.Errorf("block %d: %d infos for a block without transactions", n, len(infos))
-		}
-		if !empty && len(infos) == 0 {
-			return fmt.Errorf("block %d: no transaction infos for a block with transactions (is storage.transHistory.switch on?)", n)
-		}
-	}
-	if !verify {
-		return nil
-	}
-	txs := b.GetTransactions()
-	if len(txs) != len(infos) {
-		return fmt.Errorf("block %d: %d transactions, %d infos", n, len(txs), len(infos))
-	}
-	ids := make(map[string]struct{}, len(txs))
-	for _, tx := range txs {
-		ids[string(tx.GetTxid())] = struct{}{}
-	}
-	for _, ti := range infos {
-		if _, ok := ids[string(ti.GetId())]; !ok {
-			return fmt.Errorf("block %d: info for txid %x not in the block", n, ti.GetId())
-		}
-	}
-	return nil
 }

@@ -150,65 +150,103 @@ func (c *Client) route(n uint64) *pool {
 // serving node's head is chains.ErrNotFound. The range is checked to be one
 // hash chain; a change above the solid height during the read is ErrReorged.
 func (c *Client) Headers(ctx context.Context, from, to uint64) ([]chains.Header, error) {
-	hs, _, err := c.scan(ctx, from, to, false)
-	return hs, err
-}
-
-// Transfers returns the transfers of the configured tokens in [from, to],
-// from one GetTransactionInfoByBlockNum per block, each tagged with its
-// block's id as read from the same endpoint. Only transactions with
-// TransactionInfo.result SUCESS and receipt.result SUCCESS count. It
-// returns an error, never a partial range; ErrReorged when the blocks
-// above the solid height changed during the read.
-func (c *Client) Transfers(ctx context.Context, from, to uint64) ([]chains.Transfer, error) {
-	_, ts, err := c.scan(ctx, from, to, true)
-	return ts, err
-}
-
-func (c *Client) scan(ctx context.Context, from, to uint64, transfers bool) ([]chains.Header, []chains.Transfer, error) {
 	if from > to {
-		return nil, nil, fmt.Errorf("range [%d, %d]: from above to", from, to)
+		return nil, fmt.Errorf("range [%d, %d]: from above to", from, to)
 	}
-	count := to - from + 1
-	hs := make([]chains.Header, count)
-	ts := make([][]chains.Transfer, count)
+	hs := make([]chains.Header, to-from+1)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(c.cfg.Concurrency)
-	for i := range count {
+	for i := range hs {
 		g.Go(func() error {
-			n := from + i
+			n := from + uint64(i)
 			var err error
-			if transfers {
-				hs[i], ts[i], err = c.block(gctx, c.route(n), n)
-			} else {
-				hs[i], err = c.header(gctx, c.route(n), n)
-			}
+			hs[i], err = c.header(gctx, c.route(n), n)
 			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	if err := c.consistent(ctx, hs); err != nil {
+		return nil, err
+	}
+	return hs, nil
+}
+
+// Transfers returns the transfers of the configured tokens in [from, to],
+// from one GetTransactionInfoByBlockNum per block (the solidity service for
+// solidified heights), each tagged with its block's id. Block ids and txids
+// come from the full node, 100 blocks per GetBlockByLimitNext2, and every
+// TransactionInfo list must name exactly its block's transactions. Only
+// transactions with TransactionInfo.result SUCESS and receipt.result
+// SUCCESS count. It returns an error, never a partial range: a block above
+// the head is chains.ErrNotFound, a change above the solid height during
+// the read ErrReorged.
+func (c *Client) Transfers(ctx context.Context, from, to uint64) ([]chains.Transfer, error) {
+	if from > to {
+		return nil, fmt.Errorf("range [%d, %d]: from above to", from, to)
+	}
+	var (
+		hs  []chains.Header
+		out []chains.Transfer
+	)
+	for start := from; ; start += rangeLimit {
+		end := to
+		if to-start >= rangeLimit {
+			end = start + rangeLimit - 1
+		}
+		blocks, err := c.blockRange(ctx, start, end)
+		if err != nil {
+			return nil, err
+		}
+		ts := make([][]chains.Transfer, len(blocks))
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(c.cfg.Concurrency)
+		for i, b := range blocks {
+			g.Go(func() error {
+				var err error
+				ts[i], err = c.transfers(gctx, c.route(b.header.Number), b)
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return nil, err
+		}
+		for i := range blocks {
+			hs = append(hs, blocks[i].header)
+			out = append(out, ts[i]...)
+		}
+		if end == to {
+			break
+		}
+	}
+	if err := c.consistent(ctx, hs); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// consistent checks that hs is one hash chain and, when its top is above
+// the solid height, that the top is still canonical: a fork during the read
+// replaces the top of the range.
+func (c *Client) consistent(ctx context.Context, hs []chains.Header) error {
 	for i := 1; i < len(hs); i++ {
 		if hs[i].Parent != hs[i-1].Hash {
-			return nil, nil, fmt.Errorf("block %d: parent %s, block %d is %s: %w",
+			return fmt.Errorf("block %d: parent %s, block %d is %s: %w",
 				hs[i].Number, hs[i].Parent, hs[i-1].Number, hs[i-1].Hash, ErrReorged)
 		}
 	}
-	if p := c.route(to); p == c.full {
-		// Blocks above the solid height can still change: a fork during the
-		// read shows up as a new id at the top of the range.
-		last, err := c.header(ctx, p, to)
-		if err != nil {
-			return nil, nil, err
-		}
-		if last.Hash != hs[count-1].Hash {
-			return nil, nil, fmt.Errorf("block %d: %s became %s: %w", to, hs[count-1].Hash, last.Hash, ErrReorged)
-		}
+	top := hs[len(hs)-1]
+	p := c.route(top.Number)
+	if p != c.full {
+		return nil
 	}
-	var out []chains.Transfer
-	for _, t := range ts {
-		out = append(out, t...)
+	last, err := c.header(ctx, p, top.Number)
+	if err != nil {
+		return err
 	}
-	return hs, out, nil
+	if last.Hash != top.Hash {
+		return fmt.Errorf("block %d: %s became %s: %w", top.Number, top.Hash, last.Hash, ErrReorged)
+	}
+	return nil
 }

@@ -40,11 +40,6 @@ type Config struct {
 	Backoff     time.Duration // wait after a full round of failed endpoints, doubling; default 200ms
 	MaxBackoff  time.Duration // default 5s
 	Concurrency int           // blocks fetched at once by Headers and Transfers; default 8
-	// VerifyTxIDs fetches each block with its transactions (GetBlock
-	// detail=true) and checks the TransactionInfo ids equal the block's
-	// txids. Without it only the cheap checks run (block number of every
-	// info, empty info list against an empty txTrieRoot).
-	VerifyTxIDs bool
 
 	Now         func() time.Time                     // clock for latencies; default time.Now
 	After       func(time.Duration) <-chan time.Time // timer for backoff; default time.After

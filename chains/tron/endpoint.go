@@ -29,6 +29,9 @@ type wallet interface {
 	nowBlock(ctx context.Context) (*api.BlockExtention, error)
 	block(ctx context.Context, n uint64, detail bool) (*api.BlockExtention, error)
 	infos(ctx context.Context, n uint64) (*api.TransactionInfoList, error)
+	// blocks returns blocks [start, end) with their transactions, at most
+	// 100; only the Wallet service offers it.
+	blocks(ctx context.Context, start, end uint64) (*api.BlockListExtention, error)
 	constant(ctx context.Context, ct *core.TriggerSmartContract) (*api.TransactionExtention, error)
 }
 
@@ -45,6 +48,10 @@ func (f fullNode) block(ctx context.Context, n uint64, detail bool) (*api.BlockE
 
 func (f fullNode) infos(ctx context.Context, n uint64) (*api.TransactionInfoList, error) {
 	return f.gc.GetBlockInfoByNumCtx(ctx, int64(n))
+}
+
+func (f fullNode) blocks(ctx context.Context, start, end uint64) (*api.BlockListExtention, error) {
+	return f.gc.GetBlockByLimitNextCtx(ctx, int64(start), int64(end))
 }
 
 func (f fullNode) constant(ctx context.Context, ct *core.TriggerSmartContract) (*api.TransactionExtention, error) {
@@ -64,6 +71,10 @@ func (s solidityNode) block(ctx context.Context, n uint64, detail bool) (*api.Bl
 
 func (s solidityNode) infos(ctx context.Context, n uint64) (*api.TransactionInfoList, error) {
 	return s.c.GetTransactionInfoByBlockNum(ctx, &api.NumberMessage{Num: int64(n)})
+}
+
+func (s solidityNode) blocks(context.Context, uint64, uint64) (*api.BlockListExtention, error) {
+	return nil, errors.New("WalletSolidity has no GetBlockByLimitNext2")
 }
 
 func (s solidityNode) constant(ctx context.Context, ct *core.TriggerSmartContract) (*api.TransactionExtention, error) {

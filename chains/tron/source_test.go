@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/big"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,7 +29,7 @@ type env struct {
 	usdt string
 }
 
-func newEnv(t *testing.T, opts tronnet.Options) env {
+func newEnv(t testing.TB, opts tronnet.Options) env {
 	t.Helper()
 	n, err := tronnet.Start(context.Background(), opts)
 	if err != nil {
@@ -61,7 +62,7 @@ func (e env) config() tron.Config {
 	}
 }
 
-func (e env) client(t *testing.T, cfg tron.Config) *tron.Client {
+func (e env) client(t testing.TB, cfg tron.Config) *tron.Client {
 	t.Helper()
 	c, err := tron.New(context.Background(), cfg)
 	if err != nil {
@@ -71,7 +72,7 @@ func (e env) client(t *testing.T, cfg tron.Config) *tron.Client {
 	return c
 }
 
-func (e env) transfer(t *testing.T, amount int64) string {
+func (e env) transfer(t testing.TB, amount int64) string {
 	t.Helper()
 	id, err := e.node.Transfer(e.usdt, alice, bob, big.NewInt(amount))
 	if err != nil {
@@ -423,4 +424,64 @@ func TestAboveHeadIsNotFound(t *testing.T) {
 			t.Fatal("no error")
 		}
 	})
+}
+
+// TestReorgDuringScan forks the chain between the range read and the final
+// check of Transfers: the scan must fail with ErrReorged, not return
+// transfers tagged with a replaced block's hash.
+func TestReorgDuringScan(t *testing.T) {
+	var (
+		e    env
+		fork atomic.Bool
+	)
+	e = newEnv(t, tronnet.Options{SolidLag: 10, OnCall: func(_, method string) {
+		if method == "GetBlock" && fork.CompareAndSwap(true, false) {
+			if err := e.node.Fork(1); err != nil {
+				t.Error(err)
+			}
+		}
+	}})
+	e.mineTo(15)
+	e.transfer(t, 5)
+	h, _ := e.node.Mine()
+	c := e.client(t, e.config())
+	ctx := context.Background()
+	if _, err := c.Heads(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fork.Store(true)
+	if _, err := c.Transfers(ctx, h-2, h); !errors.Is(err, tron.ErrReorged) {
+		t.Fatalf("err %v, want ErrReorged", err)
+	}
+	t.Run("retry sees the new chain", func(t *testing.T) {
+		ts, err := c.Transfers(ctx, h-2, h)
+		if err != nil || len(ts) != 0 {
+			t.Fatalf("transfers %+v, %v: the forked-out transfer must be gone", ts, err)
+		}
+	})
+}
+
+// TestLaggingSolidityReplica: a solidity replica behind the solid height
+// already seen answers empty receipt lists; the adapter must fail over
+// rather than report those blocks as empty.
+func TestLaggingSolidityReplica(t *testing.T) {
+	e := newEnv(t, tronnet.Options{SolidLag: 2, SolidityNodes: 2})
+	var want []string
+	for range 8 {
+		want = append(want, e.transfer(t, 1))
+		e.node.Mine()
+	}
+	c := e.client(t, e.config())
+	ctx := context.Background()
+	heads, err := c.Heads(ctx)
+	must(t, err)
+	must(t, e.node.SetLag(e.node.SolidityAddr(), 5))
+	ts, err := c.Transfers(ctx, 2, heads.Final)
+	must(t, err)
+	if len(ts) != len(want)-2 {
+		t.Fatalf("%d transfers in [2, %d], want %d", len(ts), heads.Final, len(want)-2)
+	}
+	if st := c.Endpoints(); st[1].Healthy || !st[2].Healthy {
+		t.Errorf("lagging solidity replica not marked: %+v", st)
+	}
 }

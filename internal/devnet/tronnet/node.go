@@ -28,6 +28,10 @@ type Options struct {
 	BlockTime     time.Duration // timestamp step per block; default 3s
 	FullNodes     int           // Wallet listeners sharing the chain; default 1
 	SolidityNodes int           // WalletSolidity listeners; default 1
+	// OnCall, when set, runs before every served call with the listener's
+	// address and the method name: tests use it to act (fork, mine) at an
+	// exact point of a client's sequence.
+	OnCall func(addr, method string)
 }
 
 func (o Options) withDefaults() Options {

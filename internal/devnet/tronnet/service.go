@@ -112,8 +112,12 @@ func (s *server) intercept(ctx context.Context, req any, info *grpc.UnaryServerI
 			key = strings.Join(v, ",")
 		}
 	}
+	method := path.Base(info.FullMethod)
+	if hook := s.node.opts.OnCall; hook != nil {
+		hook(s.addr, method)
+	}
 	s.mu.Lock()
-	s.calls[Call{Method: path.Base(info.FullMethod), APIKey: key}]++
+	s.calls[Call{Method: method, APIKey: key}]++
 	fail := s.fail > 0
 	if fail {
 		s.fail--
@@ -249,6 +253,24 @@ func (w *walletServer) GetBlock(_ context.Context, req *api.BlockReq) (*api.Bloc
 
 func (w *walletServer) GetBlockByNum2(_ context.Context, req *api.NumberMessage) (*api.BlockExtention, error) {
 	return w.blockByNum(req.GetNum()), nil
+}
+
+// GetBlockByLimitNext2 returns blocks [start, end) with transactions, at
+// most 100, stopping at this listener's head, as java-tron does.
+func (w *walletServer) GetBlockByLimitNext2(_ context.Context, req *api.BlockLimit) (*api.BlockListExtention, error) {
+	start, end := req.GetStartNum(), req.GetEndNum()
+	if start < 0 || end <= start || end-start > 100 {
+		return nil, status.Errorf(codes.InvalidArgument, "block limit [%d, %d): want 0 <= start < end <= start+100", start, end)
+	}
+	out := &api.BlockListExtention{}
+	for n := start; n < end; n++ {
+		b, ok := w.block(uint64(n))
+		if !ok {
+			break
+		}
+		out.Block = append(out.Block, b.full)
+	}
+	return out, nil
 }
 
 func (w *walletServer) GetTransactionInfoByBlockNum(_ context.Context, req *api.NumberMessage) (*api.TransactionInfoList, error) {
