@@ -57,12 +57,27 @@ func (ix *mapIndex) LookupHolder(k chains.AddrKey) (string, chains.AddrKey, bool
 // error; every first credit bumps a counter, so double credits under
 // different ids and lost credits are both visible to the checker.
 type recorder struct {
-	rdb *redis.Client
+	rdb redis.UniversalClient
 
 	mu    sync.Mutex
 	fails int // fail this many next calls
 	calls int
 }
+
+// creditLua is the recorder's one atomic step: SET NX the id with its
+// fingerprint and count it, or accept a repeat with the same fingerprint;
+// every call is counted in credit_calls (repeats = calls − credits).
+var creditLua = redis.NewScript(`
+redis.call('INCR', KEYS[3])
+if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
+  redis.call('INCR', KEYS[2])
+  return 1
+end
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return redis.error_reply('credit ' .. KEYS[1] .. ': another fingerprint')
+end
+return 0
+`)
 
 func (r *recorder) Credit(ctx context.Context, t chains.Transfer, account string) error {
 	r.mu.Lock()
@@ -73,22 +88,7 @@ func (r *recorder) Credit(ctx context.Context, t chains.Transfer, account string
 		return errors.New("ledger unavailable")
 	}
 	r.mu.Unlock()
-	val := account + "|" + t.Amount.String()
-	ok, err := r.rdb.SetNX(ctx, "credit:"+t.ID(), val, 0).Result()
-	if err != nil {
-		return err
-	}
-	if !ok {
-		prev, err := r.rdb.Get(ctx, "credit:"+t.ID()).Result()
-		if err != nil {
-			return err
-		}
-		if prev != val {
-			return fmt.Errorf("credit %s: recorded %s, now %s", t.ID(), prev, val)
-		}
-		return nil
-	}
-	return r.rdb.Incr(ctx, "credits").Err()
+	return creditLua.Run(ctx, r.rdb, []string{"credit:" + t.ID(), "credits", "credit_calls"}, account+"|"+t.Amount.String()).Err()
 }
 
 // credited returns the sorted credited ids and the counter.
