@@ -1,0 +1,103 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/depositd/depositd/chains"
+	"github.com/depositd/depositd/chains/evm"
+	"github.com/depositd/depositd/config"
+	"github.com/depositd/depositd/watchers"
+)
+
+// chainSource is a configured chain adapter with what the daemon needs of it
+// beyond watchers.Source: the start-up token check and endpoint health.
+type chainSource struct {
+	src         chains.Source
+	checkTokens func(context.Context) error
+	// permanent tells a token mismatch (refuse at once) from an RPC failure.
+	permanent func(error) bool
+	health    func() any
+}
+
+// newSource builds the adapter of one configured chain.
+func newSource(c *config.Chain, onDrop func(chain, token, reason string)) (chainSource, error) {
+	switch c.Kind {
+	case config.KindEVM:
+		cfg := evm.Config{Chain: c.Name, MaxRange: c.MaxRange, HTTPClient: &http.Client{}}
+		for _, e := range c.Endpoints {
+			cfg.Endpoints = append(cfg.Endpoints, e.URL.Reveal())
+		}
+		for _, t := range c.Tokens {
+			cfg.Tokens = append(cfg.Tokens, evm.Token{Symbol: t.Symbol, Contract: common.HexToAddress(t.Address), Decimals: t.Decimals})
+		}
+		name := c.Name
+		cfg.OnDrop = func(token string, reason evm.DropReason) { onDrop(name, token, string(reason)) }
+		cl, err := evm.New(cfg)
+		if err != nil {
+			return chainSource{}, fmt.Errorf("chains[%s]: %w", c.Name, err)
+		}
+		return chainSource{
+			src: cl, checkTokens: cl.CheckTokens, health: func() any { return cl.Endpoints() },
+			permanent: func(err error) bool { var ce *evm.ConfigError; return errors.As(err, &ce) },
+		}, nil
+	}
+	return chainSource{}, fmt.Errorf("chains[%s]: kind %q is not supported by this build", c.Name, c.Kind)
+}
+
+// watcherConfig maps a chain's configuration onto the watcher's.
+func watcherConfig(c *config.Chain) watchers.Config {
+	wc := watchers.Config{
+		Family:       c.Family(),
+		Required:     max(c.Finality.Confirmations, 1),
+		StartBlock:   c.StartBlock,
+		PollInterval: c.PollInterval,
+	}
+	if c.BatchSize > 0 {
+		wc.MaxRange = uint64(c.BatchSize)
+	}
+	switch c.Finality.Policy {
+	case config.PolicyConfirmations:
+		wc.Policy = watchers.PolicyConfirmations
+	default:
+		// finalized (evm), solidified (tron) and commitment (solana) all
+		// mean "the adapter's Heads.Final".
+		wc.Policy = watchers.PolicyFinalized
+		if c.Finality.Policy == config.PolicyFinalized {
+			wc.MinDepth = c.Finality.Confirmations
+		}
+	}
+	for _, t := range c.Tokens {
+		wc.Tokens = append(wc.Tokens, watchers.Token{Symbol: t.Symbol, MinRaw: t.MinUnits()})
+	}
+	return wc
+}
+
+// checkTokens runs the adapter's decimals/symbol check, retrying transport
+// failures for up to a minute; a mismatch (or a chain still unreachable)
+// refuses the start.
+func checkTokens(ctx context.Context, name string, cs chainSource) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	var err error
+	wait := 250 * time.Millisecond
+	for {
+		if err = cs.checkTokens(ctx); err == nil {
+			return nil
+		}
+		if cs.permanent(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("chains[%s]: token check: %w", name, err)
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}

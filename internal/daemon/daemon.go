@@ -1,0 +1,170 @@
+// Package daemon wires depositd together: config → Redis → ledger, address
+// book and settlement → chain adapters and watchers → webhook dispatcher →
+// HTTP API. Every long-running part is a Run(ctx) loop owned by one errgroup;
+// the first failure or a cancelled context stops them all, and shutdown is
+// bounded.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/depositd/depositd/addressbook"
+	"github.com/depositd/depositd/api"
+	"github.com/depositd/depositd/config"
+	"github.com/depositd/depositd/settlement"
+	"github.com/depositd/depositd/settlement/ledger"
+	"github.com/depositd/depositd/watchers"
+	"github.com/depositd/depositd/webhooks"
+)
+
+// Options carry what the caller provides besides the config.
+type Options struct {
+	Logger *slog.Logger
+	// Redis, when set, is used instead of a client built from cfg.Redis.
+	Redis redis.UniversalClient
+	// Listener, when set, serves the API instead of listening on cfg.Listen.
+	Listener net.Listener
+	// Started, when set, is called once every component is built and the
+	// API is listening.
+	Started func(*Daemon)
+}
+
+// Daemon is a running depositd: its parts, for the dev environment and
+// tests that drive it in-process.
+type Daemon struct {
+	Redis      redis.UniversalClient
+	Ledger     *ledger.Ledger
+	Book       *addressbook.Book
+	Index      *addressbook.Index
+	Settlement *settlement.Service
+	Webhooks   *webhooks.Dispatcher
+	Registry   *prometheus.Registry
+	Addr       string // the API's listening address
+}
+
+// shutdownGrace bounds the HTTP server's graceful shutdown.
+const shutdownGrace = 10 * time.Second
+
+// Run starts every part and blocks until ctx ends (then shuts down and
+// returns nil) or a part fails (returns its error).
+func Run(ctx context.Context, cfg *config.Config, opts Options) error {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	for _, w := range cfg.Warnings {
+		log.Warn("config", "warning", w)
+	}
+	rdb := opts.Redis
+	if rdb == nil {
+		var err error
+		if rdb, err = NewRedis(cfg.Redis); err != nil {
+			return err
+		}
+		defer rdb.Close()
+	}
+	if err := ping(ctx, rdb); err != nil {
+		return err
+	}
+	for _, w := range ledger.CheckPersistence(ctx, rdb) {
+		log.Error("REDIS CAN LOSE ACKNOWLEDGED MONEY WRITES", "problem", w)
+	}
+
+	d := &Daemon{Redis: rdb, Ledger: ledger.New(rdb, time.Now), Registry: prometheus.NewRegistry()}
+	d.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mints, err := solanaMints(cfg)
+	if err != nil {
+		return err
+	}
+	if d.Book, err = addressbook.New(rdb, addressbook.Options{Mints: mints, XPubs: xpubs(cfg)}); err != nil {
+		return fmt.Errorf("address book: %w", err)
+	}
+	if d.Index, err = addressbook.NewIndex(rdb, mints, addressbook.IndexOptions{Logger: log.With("part", "index")}); err != nil {
+		return fmt.Errorf("address index: %w", err)
+	}
+	if err := d.Index.Load(ctx); err != nil {
+		return fmt.Errorf("address index: %w", err)
+	}
+	log.Info("address index loaded", "addresses", d.Index.Len())
+	d.Settlement = settlement.New(d.Ledger, rdb, settlement.Config{
+		Location: cfg.Settlement.Location, DueDays: cfg.Settlement.DueDays,
+		LowBalance: cfg.Settlement.LowBalanceThresholds, Logger: log.With("part", "settlement"),
+	}, time.Now)
+	if d.Webhooks, err = webhooks.NewDispatcher(rdb, webhookEndpoints(cfg), webhooks.Options{
+		Logger: log.With("part", "webhooks"), Registerer: d.Registry,
+	}); err != nil {
+		return fmt.Errorf("webhooks: %w", err)
+	}
+	ws, err := d.buildWatchers(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+
+	ln := opts.Listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+			return fmt.Errorf("listen %s: %w", cfg.Listen, err)
+		}
+	}
+	d.Addr = ln.Addr().String()
+	srv := &http.Server{Handler: api.New(api.Options{
+		Tokens: apiTokens(cfg), Logger: log.With("part", "api"), Gatherer: d.Registry,
+		Ready:  func(ctx context.Context) error { return ping(ctx, rdb) },
+		Ledger: d.Ledger, Addresses: d.Book, Deposits: watchers.NewDeposits(rdb), Chains: ws,
+	}).Handler(), ReadHeaderTimeout: 10 * time.Second}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return d.Index.Run(gctx) })
+	for _, w := range ws.watchers {
+		g.Go(func() error { return w.Run(gctx) })
+	}
+	g.Go(func() error { return d.Webhooks.Run(gctx) })
+	g.Go(func() error { return runTicker(gctx, cfg.Settlement.OverdueSweep, d.Settlement.Run) })
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("api: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	})
+	log.Info("depositd started", "listen", d.Addr, "chains", len(ws.watchers), "webhook_endpoints", len(cfg.Webhooks.Endpoints))
+	if opts.Started != nil {
+		opts.Started(d)
+	}
+	err = g.Wait()
+	if ctx.Err() != nil && (err == nil || errors.Is(err, context.Canceled)) {
+		log.Info("depositd stopped")
+		return nil
+	}
+	return err
+}
+
+// runTicker feeds run a ticker channel of period every; it owns the ticker.
+func runTicker(ctx context.Context, every time.Duration, run func(context.Context, <-chan time.Time) error) error {
+	if every <= 0 {
+		every = time.Minute
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	err := run(ctx, t.C)
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}

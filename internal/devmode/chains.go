@@ -1,0 +1,161 @@
+package devmode
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"math/rand/v2"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/shopspring/decimal"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/depositd/depositd/internal/devnet/evmnet"
+)
+
+// localEVM is one local EVM chain with its tokens.
+type localEVM struct {
+	name          string
+	chain         *evmnet.Chain
+	blockTime     time.Duration
+	confirmations uint64
+	tokens        []devToken
+	fake          common.Address // a same-symbol look-alike that must never be credited
+}
+
+// localNets are every local chain of the dev environment.
+type localNets struct {
+	evm []*localEVM
+}
+
+func startChains(ctx context.Context, log *slog.Logger) (*localNets, error) {
+	n := &localNets{}
+	specs := []struct {
+		name      string
+		blockTime time.Duration
+		confs     uint64
+		decimals  uint8
+	}{
+		{"ethereum", time.Second, 12, 6},
+		{"bsc", 500 * time.Millisecond, 5, 18},
+	}
+	for _, s := range specs {
+		c, err := evmnet.New()
+		if err != nil {
+			n.close()
+			return nil, fmt.Errorf("dev chain %s: %w", s.name, err)
+		}
+		le := &localEVM{name: s.name, chain: c, blockTime: s.blockTime, confirmations: s.confs}
+		n.evm = append(n.evm, le)
+		sender := c.Accounts()[0].Address
+		for _, sym := range []string{"USDT", "USDC"} {
+			addr, err := c.DeployToken(sym, s.decimals)
+			if err != nil {
+				n.close()
+				return nil, fmt.Errorf("dev chain %s: deploy %s: %w", s.name, sym, err)
+			}
+			if _, err := c.Mint(addr, sender, pow10(18+int(s.decimals))); err != nil {
+				n.close()
+				return nil, err
+			}
+			le.tokens = append(le.tokens, devToken{Symbol: sym, Address: addr.Hex(), Decimals: int(s.decimals)})
+		}
+		if le.fake, err = c.DeployToken("USDT", s.decimals); err != nil {
+			n.close()
+			return nil, err
+		}
+		if _, err := c.Mint(le.fake, sender, pow10(18+int(s.decimals))); err != nil {
+			n.close()
+			return nil, err
+		}
+		// Mine past the first finalized checkpoint so the watchers start
+		// from a non-genesis final block.
+		if err := c.CommitBlocks(33); err != nil {
+			n.close()
+			return nil, err
+		}
+		log.Info("dev: local chain up", "chain", s.name, "rpc", c.URL(), "block_time", s.blockTime)
+	}
+	return n, nil
+}
+
+func (n *localNets) configs() []devChain {
+	var out []devChain
+	for _, e := range n.evm {
+		out = append(out, devChain{
+			Name: e.name, Kind: "evm", ChainID: evmnet.ChainID, URL: e.chain.URL(),
+			Poll: e.blockTime.String(), Policy: "finalized", Confirmations: e.confirmations, Tokens: e.tokens,
+		})
+	}
+	return out
+}
+
+// mine commits a block on every chain at its block time until ctx ends.
+func (n *localNets) mine(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	for _, e := range n.evm {
+		g.Go(func() error {
+			t := time.NewTicker(e.blockTime)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-t.C:
+					if _, err := e.chain.Commit(); err != nil {
+						return fmt.Errorf("dev chain %s: %w", e.name, err)
+					}
+				}
+			}
+		})
+	}
+	return g.Wait()
+}
+
+func (n *localNets) close() {
+	for _, e := range n.evm {
+		_ = e.chain.Close()
+	}
+}
+
+// generate sends a deposit to a random demo address every second, and now
+// and then a transfer depositd must ignore (a look-alike token, a zero-value
+// transferFrom), until ctx ends.
+func (n *localNets) generate(ctx context.Context, d *demo, log *slog.Logger) error {
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for i := 0; ; i++ {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		e := n.evm[rng.IntN(len(n.evm))]
+		acct := d.accounts[rng.IntN(len(d.accounts))]
+		to := common.HexToAddress(acct.evm)
+		from := e.chain.Accounts()[0]
+		tok := e.tokens[rng.IntN(len(e.tokens))]
+		var err error
+		switch {
+		case i%13 == 12:
+			_, err = e.chain.Transfer(e.fake, from, to, pow10(tok.Decimals+2))
+			log.Info("dev: sent a look-alike USDT transfer (must be ignored)", "chain", e.name, "to", acct.id)
+		case i%17 == 16:
+			_, err = e.chain.TransferFrom(common.HexToAddress(tok.Address), e.chain.Accounts()[1], from.Address, to, new(big.Int))
+			log.Info("dev: sent a zero-value transferFrom (must be ignored)", "chain", e.name, "to", acct.id)
+		default:
+			usd := decimal.New(int64(20+rng.IntN(400)), 0).Add(decimal.New(int64(rng.IntN(100)), -2))
+			raw := usd.Shift(int32(tok.Decimals)).BigInt()
+			_, err = e.chain.Transfer(common.HexToAddress(tok.Address), from, to, raw)
+			log.Info("dev: deposit sent", "chain", e.name, "token", tok.Symbol, "amount", usd.String(), "account", acct.id)
+		}
+		if err != nil {
+			log.Warn("dev: generator", "chain", e.name, "err", err)
+		}
+	}
+}
+
+func pow10(n int) *big.Int { return new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil) }

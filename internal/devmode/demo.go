@@ -1,0 +1,101 @@
+package devmode
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/shopspring/decimal"
+
+	"github.com/depositd/depositd/addressbook"
+	"github.com/depositd/depositd/chains"
+	"github.com/depositd/depositd/internal/daemon"
+	"github.com/depositd/depositd/money"
+	"github.com/depositd/depositd/settlement"
+	"github.com/depositd/depositd/settlement/ledger"
+)
+
+// demoAccount is one demo customer and its deposit addresses.
+type demoAccount struct {
+	id  string
+	evm string
+}
+
+type demo struct{ accounts []demoAccount }
+
+// seed creates the demo customers (idempotently, so a dev run on an existing
+// Redis reuses them): accounts with a credit line, EVM deposit addresses,
+// last month's statements (one with a third-party line), cash coupons and a
+// commercial discount.
+func seed(ctx context.Context, d *daemon.Daemon, nets *localNets) (*demo, error) {
+	now := time.Now()
+	month := now.AddDate(0, -1, 0).Format("2006-01")
+	specs := []struct {
+		id, name, master, credit string
+		lines                    []settlement.Line
+	}{
+		{"acme", "Acme Cloud Ltd", "", "500", []settlement.Line{
+			line("ECS", "ecs-acme-01", "web", 420_00),
+			line("EVS", "evs-acme-01", "web", 95_50),
+			{Service: "Marketplace", ResourceID: "img-vendor-1", Project: "web", Official: usd(30_00), ThirdParty: true},
+		}},
+		{"acme-eu", "Acme EU (member of acme)", "acme", "0", nil},
+		{"globex", "Globex Corp", "", "0", []settlement.Line{
+			line("OBS", "obs-globex", "data", 260_00),
+			line("RDS", "rds-globex", "data", 610_25),
+		}},
+		{"initech", "Initech", "", "100", []settlement.Line{
+			line("ECS", "ecs-initech", "ops", 180_00),
+		}},
+	}
+	out := &demo{}
+	for _, s := range specs {
+		limit, _ := money.ParseUSD(s.credit)
+		err := d.Ledger.CreateAccount(ctx, ledger.Account{ID: ledger.AccountID(s.id), Name: s.name, Master: ledger.AccountID(s.master), CreditLimit: limit})
+		if err != nil && !errors.Is(err, ledger.ErrExists) {
+			return nil, err
+		}
+		addr := demoAddress(s.id)
+		if _, err := d.Book.Register(ctx, s.id, chains.FamilyEVM, addr); err != nil && !errors.Is(err, addressbook.ErrDuplicate) {
+			return nil, err
+		}
+		out.accounts = append(out.accounts, demoAccount{id: s.id, evm: addr})
+	}
+	grants := []error{
+		d.Settlement.AddCoupon(ctx, settlement.Coupon{ID: "welcome-acme", Account: "acme", Balance: usd(50_00), Expires: now.AddDate(0, 3, 0)}),
+		d.Settlement.AddCoupon(ctx, settlement.Coupon{ID: "promo-globex", Account: "globex", Balance: usd(25_00), Expires: now.AddDate(0, 1, 0)}),
+		d.Settlement.AddDiscount(ctx, settlement.Discount{ID: "acme-commercial", Account: "acme", Kind: settlement.Commercial,
+			Rate: decimal.RequireFromString("0.1"), Services: []string{"ECS"}, From: now.AddDate(-1, 0, 0), Until: now.AddDate(1, 0, 0)}),
+	}
+	for _, err := range grants {
+		if err != nil && !errors.Is(err, settlement.ErrExists) {
+			return nil, err
+		}
+	}
+	for _, s := range specs {
+		if len(s.lines) == 0 {
+			continue
+		}
+		st := settlement.Statement{ID: fmt.Sprintf("st-%s-%s", s.id, month), Account: s.id, Month: month, Lines: s.lines}
+		if _, err := d.Settlement.IssueStatement(ctx, st); err != nil && !errors.Is(err, settlement.ErrExists) {
+			return nil, fmt.Errorf("statement %s: %w", st.ID, err)
+		}
+	}
+	return out, nil
+}
+
+func line(service, resource, project string, cents int64) settlement.Line {
+	return settlement.Line{Service: service, ResourceID: resource, Project: project, Official: usd(cents)}
+}
+
+// demoAddress is a fixed watch-only EVM address per demo account (nobody
+// holds its key; it only receives).
+func demoAddress(id string) string {
+	return common.BytesToAddress(crypto.Keccak256([]byte("depositd-demo:" + id))[12:]).Hex()
+}
+
+// usd converts whole cents to Units.
+func usd(cents int64) money.Units { return money.Units(cents * 1_000_000) }
