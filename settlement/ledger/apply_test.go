@@ -250,23 +250,43 @@ func TestApplyFloors(t *testing.T) {
 }
 
 // TestApplyInt64Exact checks the script's exact int64 arithmetic (Lua
-// numbers are doubles) against math/big: the result is written exactly and
-// any step leaving the int64 range is refused before writing.
+// numbers are doubles) against math/big: the result is written exactly, a
+// floor is judged exactly, and any step leaving the int64 range is refused
+// before writing.
 func TestApplyInt64Exact(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	e.open(t, "acme")
-	book := acctKey("acme")
+	acct := acctKey("acme")
 	sys := sysKey(tagOf("acme"))
 	near := rapid.OneOf(rapid.Int64(), rapid.Int64Range(math.MaxInt64-1e10, math.MaxInt64),
-		rapid.Int64Range(math.MinInt64, math.MinInt64+1e10), rapid.Int64Range(-3e9, 3e9))
+		rapid.Int64Range(math.MinInt64, math.MinInt64+1e10), rapid.Int64Range(-5e9, 5e9))
 	n := 0
+	// Edges a random search rarely hits: sums whose 1e9 halves have mixed
+	// signs, compared against a limit in the same 1e9 band.
+	for _, c := range [][4]int64{
+		{999999999, -2e9, 1999999999, 1}, {999999999, -2e9, 1000000000, 0}, {1e9, -1, 0, 1},
+		{-999999999, 2e9, 0, 1}, {math.MaxInt64, 0, math.MaxInt64, 1}, {math.MinInt64 + 1, 1, math.MaxInt64, 1},
+		{-1e9, -1, 1e9, 0}, {-1e9, 0, 1e9, 1},
+	} {
+		n++
+		if err := e.rdb.HSet(ctx, acct, "credit", c[0], fieldLimit, c[2]).Err(); err != nil {
+			t.Fatal(err)
+		}
+		_, err := e.l.Apply(ctx, Txn{Key: "edge" + strconv.Itoa(n), Fingerprint: "f", Account: "acme", Kind: "offchain",
+			Postings: []Posting{{Book: "credit", Delta: money.Units(c[1]), Floor: FloorCreditLimit}, {Book: "sys:x", Delta: money.Units(-c[1])}}})
+		if ok := err == nil; ok != (c[3] == 1) || !ok && !errors.Is(err, ErrInsufficient) {
+			t.Fatalf("credit %d%+d against limit %d: %v; want allowed=%v", c[0], c[1], c[2], err, c[3] == 1)
+		}
+	}
 	rapid.Check(t, func(rt *rapid.T) {
 		cur := near.Draw(rt, "cur")
-		delta := rapid.OneOf(near, rapid.Int64Range(-2e9, 2e9)).Filter(func(d int64) bool { return d != math.MinInt64 }).Draw(rt, "delta")
-		floor := rapid.SampledFrom([]Floor{FloorNone, FloorZero}).Draw(rt, "floor")
-		// Test-only setup: place an arbitrary balance (Verify is not run here).
-		if err := e.rdb.HSet(ctx, book, "coupon:x", cur).Err(); err != nil {
+		delta := rapid.OneOf(near, rapid.Int64Range(-5e9, 5e9)).Filter(func(d int64) bool { return d != math.MinInt64 }).Draw(rt, "delta")
+		limit := rapid.OneOf(rapid.Int64Range(0, math.MaxInt64), rapid.Int64Range(0, 5e9)).Draw(rt, "limit")
+		floor := rapid.SampledFrom([]Floor{FloorNone, FloorZero, FloorCreditLimit}).Draw(rt, "floor")
+		// Test-only setup: place an arbitrary balance and limit (Verify is
+		// not run here).
+		if err := e.rdb.HSet(ctx, acct, "credit", cur, fieldLimit, limit).Err(); err != nil {
 			rt.Fatal(err)
 		}
 		if err := e.rdb.HSet(ctx, sys, "sys:x", 0).Err(); err != nil {
@@ -274,24 +294,26 @@ func TestApplyInt64Exact(t *testing.T) {
 		}
 		n++
 		_, err := e.l.Apply(ctx, Txn{Key: "k" + strconv.Itoa(n), Fingerprint: "f", Account: "acme", Kind: "offchain",
-			Postings: []Posting{{Book: "coupon:x", Delta: money.Units(delta), Floor: floor}, {Book: "sys:x", Delta: money.Units(-delta)}}})
+			Postings: []Posting{{Book: "credit", Delta: money.Units(delta), Floor: floor}, {Book: "sys:x", Delta: money.Units(-delta)}}})
 		want := new(big.Int).Add(big.NewInt(cur), big.NewInt(delta))
-		got, gerr := e.rdb.HGet(ctx, book, "coupon:x").Result()
+		got, gerr := e.rdb.HGet(ctx, acct, "credit").Result()
 		if gerr != nil {
 			rt.Fatal(gerr)
 		}
+		unchanged := got == strconv.FormatInt(cur, 10)
 		switch {
 		case !want.IsInt64():
-			if !errors.Is(err, money.ErrRange) || got != strconv.FormatInt(cur, 10) {
+			if !errors.Is(err, money.ErrRange) || !unchanged {
 				rt.Fatalf("%d%+d out of range: err %v, book %s", cur, delta, err, got)
 			}
-		case floor == FloorZero && want.Sign() < 0:
-			if !errors.Is(err, ErrInsufficient) || got != strconv.FormatInt(cur, 10) {
-				rt.Fatalf("%d%+d below zero: err %v, book %s", cur, delta, err, got)
+		case floor == FloorZero && want.Sign() < 0,
+			floor == FloorCreditLimit && want.Int64() < -limit:
+			if !errors.Is(err, ErrInsufficient) || !unchanged {
+				rt.Fatalf("%d%+d below floor %d (limit %d): err %v, book %s", cur, delta, floor, limit, err, got)
 			}
 		default:
 			if err != nil || got != want.String() {
-				rt.Fatalf("%d%+d: err %v, book %s, want %s", cur, delta, err, got, want)
+				rt.Fatalf("%d%+d (floor %d, limit %d): err %v, book %s, want %s", cur, delta, floor, limit, err, got, want)
 			}
 		}
 	})
