@@ -154,17 +154,13 @@ func (c *Client) Headers(ctx context.Context, from, to uint64) ([]chains.Header,
 		return nil, fmt.Errorf("range [%d, %d]: from above to", from, to)
 	}
 	hs := make([]chains.Header, to-from+1)
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(c.cfg.Concurrency)
-	for i := range hs {
-		g.Go(func() error {
-			n := from + uint64(i)
-			var err error
-			hs[i], err = c.header(gctx, c.route(n), n)
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
+	err := c.each(ctx, len(hs), func(ctx context.Context, i int) error {
+		n := from + uint64(i)
+		var err error
+		hs[i], err = c.header(ctx, c.route(n), n)
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
 	if err := c.consistent(ctx, hs); err != nil {
@@ -200,16 +196,12 @@ func (c *Client) Transfers(ctx context.Context, from, to uint64) ([]chains.Trans
 			return nil, err
 		}
 		ts := make([][]chains.Transfer, len(blocks))
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(c.cfg.Concurrency)
-		for i, b := range blocks {
-			g.Go(func() error {
-				var err error
-				ts[i], err = c.transfers(gctx, c.route(b.header.Number), b)
-				return err
-			})
-		}
-		if err := g.Wait(); err != nil {
+		err = c.each(ctx, len(blocks), func(ctx context.Context, i int) error {
+			var err error
+			ts[i], err = c.transfers(ctx, c.route(blocks[i].header.Number), blocks[i])
+			return err
+		})
+		if err != nil {
 			return nil, err
 		}
 		for i := range blocks {
@@ -224,6 +216,25 @@ func (c *Client) Transfers(ctx context.Context, from, to uint64) ([]chains.Trans
 		return nil, err
 	}
 	return out, nil
+}
+
+// each runs fn for 0..n-1, Concurrency at a time, and returns the first
+// error; with Concurrency 1 it runs them in order on the calling goroutine.
+func (c *Client) each(ctx context.Context, n int, fn func(context.Context, int) error) error {
+	if c.cfg.Concurrency == 1 {
+		for i := range n {
+			if err := fn(ctx, i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(c.cfg.Concurrency)
+	for i := range n {
+		g.Go(func() error { return fn(gctx, i) })
+	}
+	return g.Wait()
 }
 
 // consistent checks that hs is one hash chain and, when its top is above

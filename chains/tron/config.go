@@ -39,7 +39,7 @@ type Config struct {
 	Attempts    int           // attempts per call across endpoints; default 3 per endpoint
 	Backoff     time.Duration // wait after a full round of failed endpoints, doubling; default 200ms
 	MaxBackoff  time.Duration // default 5s
-	Concurrency int           // blocks fetched at once by Headers and Transfers; default 8
+	Concurrency int           // blocks fetched at once by Headers and Transfers; default 4; 1 runs in order
 
 	Now         func() time.Time                     // clock for latencies; default time.Now
 	After       func(time.Duration) <-chan time.Time // timer for backoff; default time.After
@@ -70,7 +70,7 @@ func (c Config) withDefaults() Config {
 		c.MaxBackoff = 5 * time.Second
 	}
 	if c.Concurrency == 0 {
-		c.Concurrency = 8
+		c.Concurrency = 4
 	}
 	if c.Now == nil {
 		c.Now = time.Now

@@ -485,3 +485,37 @@ func TestLaggingSolidityReplica(t *testing.T) {
 		t.Errorf("lagging solidity replica not marked: %+v", st)
 	}
 }
+
+// TestBackoffSchedule fails every endpoint for two rounds and checks the
+// waits between rounds double from Backoff, through the injected timer.
+func TestBackoffSchedule(t *testing.T) {
+	e := newEnv(t, tronnet.Options{FullNodes: 2})
+	cfg := e.config()
+	cfg.SolidityNodes = nil
+	cfg.Backoff = time.Second
+	cfg.MaxBackoff = 3 * time.Second
+	cfg.Attempts = 8
+	var waits []time.Duration
+	cfg.After = func(d time.Duration) <-chan time.Time {
+		waits = append(waits, d)
+		ch := make(chan time.Time, 1)
+		ch <- time.Time{}
+		return ch
+	}
+	c := e.client(t, cfg)
+	for _, a := range e.node.Addrs() {
+		must(t, e.node.FailNext(a, 3))
+	}
+	if _, err := c.Heads(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want := []time.Duration{time.Second, 2 * time.Second, 3 * time.Second}
+	if len(waits) != len(want) {
+		t.Fatalf("waits %v, want %v", waits, want)
+	}
+	for i := range want {
+		if waits[i] != want[i] {
+			t.Fatalf("waits %v, want %v", waits, want)
+		}
+	}
+}
