@@ -481,8 +481,10 @@ func TestLaggingSolidityReplica(t *testing.T) {
 	if len(ts) != len(want)-2 {
 		t.Fatalf("%d transfers in [2, %d], want %d", len(ts), heads.Final, len(want)-2)
 	}
-	if st := c.Endpoints(); st[1].Healthy || !st[2].Healthy {
-		t.Errorf("lagging solidity replica not marked: %+v", st)
+	// Concurrent calls below its lag may still succeed there, so the last
+	// error, not the health flag, shows what happened.
+	if st := c.Endpoints(); !strings.Contains(st[1].LastError, "0 infos") || !st[2].Healthy {
+		t.Errorf("lagging solidity replica not recorded: %+v", st)
 	}
 }
 
