@@ -86,7 +86,12 @@ func (s *Service) issue(ctx context.Context, a ledger.Account, st Statement, fp 
 		return err
 	}
 	st.Price(ds)
+	// Nothing to pay (only third-party or zero lines): paid at issue, in
+	// the same step, so no run can leave it pending.
 	st.Status = Pending
+	if st.Amount() == 0 {
+		st.Status = Paid
+	}
 	body, err := encodeDoc(st)
 	if err != nil {
 		return fmt.Errorf("statement %s: %w", st.ID, err)
@@ -96,6 +101,10 @@ func (s *Service) issue(ctx context.Context, a ledger.Account, st Statement, fp 
 	if err != nil {
 		return err
 	}
+	events := []outbox.Event{{ID: ledger.EventID(key, outbox.StatementIssued), Type: outbox.StatementIssued, CreatedAt: s.now(), Data: data}}
+	if st.Status == Paid {
+		events = append(events, outbox.Event{ID: ledger.EventID(key, outbox.StatementPaid), Type: outbox.StatementPaid, CreatedAt: s.now(), Data: data})
+	}
 	sk := stmtKey(st.ID)
 	_, err = s.step(ctx, "issue", ledger.Txn{
 		Key: key, Fingerprint: fp, Account: a.ID, Kind: "statement.issue",
@@ -103,12 +112,12 @@ func (s *Service) issue(ctx context.Context, a ledger.Account, st Statement, fp 
 		Guards: []ledger.Guard{{Key: sk, Field: "version", Equals: ""}},
 		Sets: []ledger.Set{
 			{Key: sk, Field: "doc", Value: body},
-			{Key: sk, Field: "status", Value: string(Pending)},
+			{Key: sk, Field: "status", Value: string(st.Status)},
 			{Key: sk, Field: "version", Value: "1"},
-			{Key: stmtIndexKey(), Field: st.ID, Value: string(Pending) + " " + st.Account},
-			{Key: acctStmtsKey(st.Account), Field: st.ID, Value: string(Pending) + " " + itoa(st.IssuedAt.UnixNano())},
+			{Key: stmtIndexKey(), Field: st.ID, Value: string(st.Status) + " " + st.Account},
+			{Key: acctStmtsKey(st.Account), Field: st.ID, Value: string(st.Status) + " " + itoa(st.IssuedAt.UnixNano())},
 		},
-		Events: []outbox.Event{{ID: ledger.EventID(key, outbox.StatementIssued), Type: outbox.StatementIssued, CreatedAt: s.now(), Data: data}},
+		Events: events,
 		Meta:   map[string]string{"statement": st.ID, "month": st.Month, "amount": st.Amount().String()},
 	})
 	switch {

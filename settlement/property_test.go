@@ -183,13 +183,17 @@ func TestPropertySettlement(t *testing.T) {
 	crashDB := srv.Client(t)
 	cleanDB := redis.NewClient(&redis.Options{Addr: srv.Addr(), DB: 1})
 	t.Cleanup(func() { cleanDB.Close() })
+	maxOps := 30
+	if testing.Short() {
+		maxOps = 8
+	}
 	rapid.Check(t, func(rt *rapid.T) {
 		for _, c := range []*redis.Client{crashDB, cleanDB} {
 			if err := c.FlushDB(t.Context()).Err(); err != nil {
 				rt.Fatal(err)
 			}
 		}
-		ops := make([]op, rapid.IntRange(1, 30).Draw(rt, "ops"))
+		ops := make([]op, rapid.IntRange(1, maxOps).Draw(rt, "ops"))
 		for i := range ops {
 			ops[i] = drawOp(rt, i)
 		}

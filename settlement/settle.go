@@ -144,7 +144,7 @@ func (s *Service) payStatement(ctx context.Context, account, id string) (*Paymen
 				return nil, unlocked, err
 			}
 			plan := PlanPayment(st.Statement, funds(a, cs), s.now())
-			if plan.Total() == 0 && st.Due() > 0 {
+			if plan.Total() == 0 {
 				return nil, unlocked, nil
 			}
 			if plan.Coupon > 0 {
