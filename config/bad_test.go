@@ -53,6 +53,9 @@ func TestBadFixtures(t *testing.T) {
 		{"missing_redis", "redis", 0, "required"},
 		{"finality_policy_kind", "chains[tron].finality.policy", 10, `"finalized" not valid for kind tron (want solidified or confirmations)`},
 		{"yaml_syntax", "", 4, "yaml syntax"},
+		{"xpub_private", "addresses.xpubs.evm", 16, "PRIVATE key: depositd is watch-only"},
+		{"xpub_depth", "addresses.xpubs.tron", 16, "depth 0: want the BIP44 account level"},
+		{"xpub_garbage", "addresses.xpubs.evm", 16, "not an extended public key"},
 	}
 	setTestEnv(t)
 	covered := map[string]bool{}

@@ -34,6 +34,7 @@ type Config struct {
 	Log        Log
 	Redis      Redis
 	API        API
+	Addresses  Addresses
 	Chains     []Chain
 	Settlement Settlement
 	Webhooks   Webhooks
@@ -43,6 +44,27 @@ type Config struct {
 
 	file  string
 	lines map[string]int // key path → line of its YAML node
+}
+
+// Addresses configures watch-only address derivation: the BIP44
+// account-level extended public keys (m/44'/60'/0' for evm, m/44'/195'/0'
+// for tron) that POST /v1/addresses/derive derives child 0/i from. An
+// extended private key is refused: depositd never holds one.
+type Addresses struct {
+	XPubEVM  string
+	XPubTron string
+}
+
+// XPubs returns the configured xpubs by address family.
+func (a Addresses) XPubs() map[chains.Family]string {
+	out := map[chains.Family]string{}
+	if a.XPubEVM != "" {
+		out[chains.FamilyEVM] = a.XPubEVM
+	}
+	if a.XPubTron != "" {
+		out[chains.FamilyTron] = a.XPubTron
+	}
+	return out
 }
 
 // Log configures the structured logger.

@@ -23,6 +23,16 @@ func (d *decoder) root(n *yaml.Node, c *Config) {
 				"tokens": func(v *yaml.Node, p string) { c.API.Tokens = d.apiTokens(v, p) },
 			})
 		},
+		"addresses": func(v *yaml.Node, p string) {
+			d.mapping(v, p, map[string]fieldFn{
+				"xpubs": func(v *yaml.Node, p string) {
+					d.mapping(v, p, map[string]fieldFn{
+						"evm":  d.str(&c.Addresses.XPubEVM),
+						"tron": d.str(&c.Addresses.XPubTron),
+					})
+				},
+			})
+		},
 		"chains":     func(v *yaml.Node, p string) { c.Chains = d.chains(v, p) },
 		"settlement": func(v *yaml.Node, p string) { d.settlement(v, p, &c.Settlement) },
 		"webhooks": func(v *yaml.Node, p string) {

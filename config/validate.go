@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/base64"
 	"fmt"
+	"github.com/btcsuite/btcd/btcutil/hdkeychain"
 	"net"
 	"net/netip"
 	"net/url"
@@ -39,10 +40,30 @@ func (c *Config) validate(r *reporter) {
 		r.errorf("log.format", "unknown format %q (want json or text)", c.Log.Format)
 	}
 	c.validateRedis(r)
+	c.validateAddresses(r)
 	c.validateAPI(r)
 	c.validateChains(r)
 	c.validateSettlement(r)
 	c.validateWebhooks(r)
+}
+
+// validateAddresses checks the xpubs: public, account level (depth 3).
+func (c *Config) validateAddresses(r *reporter) {
+	for key, x := range map[string]string{"evm": c.Addresses.XPubEVM, "tron": c.Addresses.XPubTron} {
+		if x == "" {
+			continue
+		}
+		path := "addresses.xpubs." + key
+		k, err := hdkeychain.NewKeyFromString(x)
+		switch {
+		case err != nil:
+			r.errorf(path, "not an extended public key: %v", err)
+		case k.IsPrivate():
+			r.errorf(path, "an extended PRIVATE key: depositd is watch-only; give the account-level xpub (m/44'/coin'/0')")
+		case k.Depth() != 3:
+			r.errorf(path, "key at depth %d: want the BIP44 account level (depth 3, m/44'/coin'/0')", k.Depth())
+		}
+	}
 }
 
 // checkHostPort accepts "host:port" with a numeric port 1–65535.

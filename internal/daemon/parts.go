@@ -126,9 +126,7 @@ func solanaMints(cfg *config.Config) ([]addressbook.SolanaMint, error) {
 }
 
 func xpubs(cfg *config.Config) map[chains.Family]string {
-	out := map[chains.Family]string{}
-	_ = cfg // XPUBS-PENDING: config gains an addresses.xpubs section
-	return out
+	return cfg.Addresses.XPubs()
 }
 
 func webhookEndpoints(cfg *config.Config) []webhooks.Endpoint {
