@@ -48,6 +48,7 @@ func (c balanceChange) revert() { c.tok.add(c.acct, new(big.Int).Neg(c.delta)) }
 // result, its Transfer log kept.
 type pendingTx struct {
 	tx   *core.Transaction
+	id   []byte // sha256 of the raw data
 	fail core.Transaction_ResultContractResult
 }
 
@@ -179,21 +180,19 @@ func (n *Node) submit(token string, from [20]byte, to string, amount *big.Int, s
 		return "", fmt.Errorf("raw data: %w", err)
 	}
 	id := sha256.Sum256(rawBytes)
-	n.pending = append(n.pending, pendingTx{tx: &core.Transaction{RawData: raw}, fail: fail})
+	n.pending = append(n.pending, pendingTx{tx: &core.Transaction{RawData: raw}, id: id[:], fail: fail})
 	return hex.EncodeToString(id[:]), nil
 }
 
 // execute runs one pending transaction against the token ledgers, reading
 // it back from its calldata as the VM would.
 func (n *Node) execute(p pendingTx) executed {
-	rawBytes, _ := proto.MarshalOptions{Deterministic: true}.Marshal(p.tx.GetRawData())
-	id := sha256.Sum256(rawBytes)
 	call, err := decodeCall(p.tx)
 	if err != nil {
 		panic(fmt.Sprintf("tronnet: own transaction does not decode: %v", err)) // submit builds only decodable calls
 	}
 	tok := n.tokens[call.Contract]
-	info := &core.TransactionInfo{Id: id[:], Fee: 345_000, ContractAddress: append([]byte{0x41}, call.Contract[:]...),
+	info := &core.TransactionInfo{Id: p.id, Fee: 345_000, ContractAddress: append([]byte{0x41}, call.Contract[:]...),
 		Receipt: &core.ResourceReceipt{EnergyUsage: 14_631, EnergyUsageTotal: 14_631, NetUsage: 345}}
 	transferLog := &core.TransactionInfo_Log{Address: call.Contract[:],
 		Topics: [][]byte{tron.TransferTopic[:], word(call.From[:]), word(call.To[:])}, Data: word(call.Amount.Bytes())}
