@@ -99,3 +99,34 @@ func TestConfigTimeZoneAndDueDays(t *testing.T) {
 		})
 	}
 }
+
+// Two statements racing for one coupon: one locks it, the other re-plans
+// (the account guard) instead of failing on the coupon's floor.
+func TestConcurrentCouponRace(t *testing.T) {
+	e := newEnv(t, Config{})
+	e.account("a", "0", "")
+	for _, id := range []string{"s1", "s2", "s3", "s4"} {
+		e.issue(newStatement(id, "a", line("ecs", "4")))
+	}
+	if err := e.s.AddCoupon(e.ctx, Coupon{ID: "c", Account: "a", Balance: usd("10"), Expires: e.clk.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	var g errgroup.Group
+	for _, id := range []string{"s1", "s2", "s3", "s4"} {
+		g.Go(func() error {
+			_, _, err := e.s.payStatement(e.ctx, "a", id)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	var paid money.Units
+	for _, id := range []string{"s1", "s2", "s3", "s4"} {
+		paid += e.stmt(id).Coupons
+	}
+	if a := e.acct("a"); paid != usd("10") || a.Books[couponBook("c")] != 0 || a.Books[couponLockedBook("c")] != 0 {
+		t.Fatalf("coupon paid %s, left %s, locked %s", paid, a.Books[couponBook("c")], a.Books[couponLockedBook("c")])
+	}
+	e.verify()
+}

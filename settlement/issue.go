@@ -183,6 +183,9 @@ type Filter struct {
 // Statements returns the statements matching f, oldest issue first (then
 // id).
 func (s *Service) Statements(ctx context.Context, f Filter) ([]Statement, error) {
+	if f.Status != "" && !f.Status.Valid() {
+		return nil, fmt.Errorf("status %q: want pending, partially_paid, paid or overdue", f.Status)
+	}
 	var refs []stmtRef
 	if f.Account != "" {
 		es, err := accountStatements(ctx, s.rdb, f.Account)

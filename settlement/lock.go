@@ -32,7 +32,9 @@ func (s *Service) lockCoupon(ctx context.Context, a ledger.Account, st stmtState
 			{Book: couponBook(plan.CouponID), Delta: -plan.Coupon, Floor: ledger.FloorZero},
 			{Book: couponLockedBook(plan.CouponID), Delta: plan.Coupon, Floor: ledger.FloorZero},
 		},
-		Guards: []ledger.Guard{{Key: sk, Field: "version", Equals: strconv.Itoa(st.Version)}},
+		// The account guard re-plans when another statement's payment took
+		// from the same coupon meanwhile.
+		Guards: []ledger.Guard{{Key: sk, Field: "version", Equals: strconv.Itoa(st.Version)}, acctGuard(a)},
 		Sets: []ledger.Set{
 			{Key: sk, Field: "lock", Value: string(body)},
 			{Key: sk, Field: "seq", Value: strconv.Itoa(n)},
