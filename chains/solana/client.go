@@ -1,0 +1,183 @@
+package solana
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/depositd/depositd/chains"
+	"github.com/gagliardetto/solana-go/rpc"
+)
+
+// ErrReorged is returned by Headers and Transfers when the slots of the
+// range did not form one chain while they were read (a fork above the
+// finalized slot switched mid-scan). The caller retries.
+var ErrReorged = errors.New("chain reorganised during scan")
+
+// maxBlocksSpan is getBlocks' largest range (agave MAX_GET_CONFIRMED_BLOCKS_RANGE).
+const maxBlocksSpan = 500_000
+
+// Client is the Solana chains.Source. It is safe for concurrent use.
+type Client struct {
+	cfg   Config
+	pool  *pool
+	match *matcher
+
+	// finalSeen and latestSeen are the highest finalized and confirmed slots
+	// seen; the finalized slot never rolls back.
+	finalSeen  atomic.Uint64
+	latestSeen atomic.Uint64
+}
+
+var _ chains.Source = (*Client)(nil)
+
+// New validates cfg and builds a client. It makes no call: CheckTokens
+// verifies the mints against the chain.
+func New(cfg Config) (*Client, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("solana config: %w", err)
+	}
+	cfg = cfg.withDefaults()
+	cfg.Mints = append([]Mint(nil), cfg.Mints...)
+	c := &Client{cfg: cfg}
+	c.pool = newPool(&c.cfg)
+	c.match = newMatcher(c.cfg.Mints, cfg.NestedOwner)
+	return c, nil
+}
+
+// Close releases the endpoints' connections.
+func (c *Client) Close() error { return c.pool.close() }
+
+// Name returns the configured chain name.
+func (c *Client) Name() string { return c.cfg.Name }
+
+// Endpoints reports every endpoint's health, in configured order.
+func (c *Client) Endpoints() []EndpointStatus {
+	out := make([]EndpointStatus, len(c.pool.eps))
+	for i, e := range c.pool.eps {
+		out[i] = e.snapshot()
+	}
+	return out
+}
+
+// Heads reports Latest = getSlot(confirmed) and Safe = Final =
+// getSlot(finalized), both from one endpoint. Final never moves backwards
+// across calls and Latest is at least Final.
+func (c *Client) Heads(ctx context.Context) (chains.Heads, error) {
+	var latest, final uint64
+	err := c.pool.do(ctx, "getSlot", func(ctx context.Context, cl *rpc.Client) error {
+		var err error
+		if latest, err = cl.GetSlot(ctx, rpc.CommitmentConfirmed); err != nil {
+			return err
+		}
+		final, err = cl.GetSlot(ctx, rpc.CommitmentFinalized)
+		return err
+	})
+	if err != nil {
+		return chains.Heads{}, err
+	}
+	final = raise(&c.finalSeen, final)
+	latest = raise(&c.latestSeen, max(latest, final))
+	return chains.Heads{Latest: latest, Safe: final, Final: final}, nil
+}
+
+func raise(v *atomic.Uint64, n uint64) uint64 {
+	for {
+		seen := v.Load()
+		if n <= seen {
+			return seen
+		}
+		if v.CompareAndSwap(seen, n) {
+			return n
+		}
+	}
+}
+
+// checkRange rejects from > to and a range ending above the confirmed
+// slot (chains.ErrNotFound), refreshing the heads only when needed.
+func (c *Client) checkRange(ctx context.Context, from, to uint64) error {
+	if from > to {
+		return fmt.Errorf("range [%d, %d]: from above to", from, to)
+	}
+	if to <= c.latestSeen.Load() {
+		return nil
+	}
+	h, err := c.Heads(ctx)
+	if err != nil {
+		return err
+	}
+	if to > h.Latest {
+		return fmt.Errorf("range [%d, %d]: slot %d above confirmed slot %d: %w", from, to, to, h.Latest, chains.ErrNotFound)
+	}
+	return nil
+}
+
+// produced lists the produced slots of [from, to]: getBlocks at finalized
+// commitment up to the finalized slot and at confirmed above it.
+func (c *Client) produced(ctx context.Context, from, to uint64) ([]uint64, error) {
+	final := c.finalSeen.Load()
+	var out []uint64
+	for start := from; start <= to; {
+		end := min(to, start+maxBlocksSpan-1)
+		commitment := rpc.CommitmentConfirmed
+		if start <= final {
+			commitment, end = rpc.CommitmentFinalized, min(end, final)
+		}
+		var slots rpc.BlocksResult
+		err := c.pool.do(ctx, "getBlocks", func(ctx context.Context, cl *rpc.Client) error {
+			var err error
+			slots, err = cl.GetBlocks(ctx, start, &end, commitment)
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("slots [%d, %d]: %w", start, end, err)
+		}
+		for _, s := range slots {
+			if s < start || s > end || (len(out) > 0 && s <= out[len(out)-1]) {
+				return nil, fmt.Errorf("slots [%d, %d]: getBlocks answered slot %d out of order", start, end, s)
+			}
+			out = append(out, s)
+		}
+		if end == to {
+			break
+		}
+		start = end + 1
+	}
+	return out, nil
+}
+
+// getBlock fetches one slot with the given transactionDetails ("accounts"
+// or "none"). A skipped slot returns chains.ErrSkipped.
+func (c *Client) getBlock(ctx context.Context, slot uint64, details string) (block, error) {
+	commitment := rpc.CommitmentConfirmed
+	if slot <= c.finalSeen.Load() {
+		commitment = rpc.CommitmentFinalized
+	}
+	opts := map[string]any{
+		"encoding":                       "jsonParsed",
+		"transactionDetails":             details,
+		"maxSupportedTransactionVersion": 0,
+		"rewards":                        false,
+		"commitment":                     commitment,
+	}
+	var b block
+	err := c.pool.do(ctx, "getBlock", func(ctx context.Context, cl *rpc.Client) error {
+		var raw json.RawMessage
+		if err := cl.RPCCallForInto(ctx, &raw, "getBlock", []any{slot, opts}); err != nil {
+			return err
+		}
+		var err error
+		b, err = decodeBlock(raw)
+		return err
+	})
+	switch {
+	case err == nil:
+		return b, nil
+	case skipped(err):
+		c.cfg.Logger.Warn("listed slot has no block", "chain", c.cfg.Name, "slot", slot, "err", err)
+		return block{}, fmt.Errorf("slot %d: %w", slot, chains.ErrSkipped)
+	}
+	return block{}, fmt.Errorf("slot %d: %w", slot, err)
+}
