@@ -16,16 +16,16 @@ import (
 // a read lock and allocate nothing; they are safe while Run applies new
 // entries.
 //
-// Memory is kept compact: keys map to a uint32 into an account table, so an
-// account string is stored once however many addresses it has.
+// Memory is kept compact: keys map to a uint32 into an account table (one
+// slot per address; an account with three addresses has three slots, which
+// costs less than a map deduplicating 1M account names).
 type Index struct {
 	rdb   redis.UniversalClient
 	mints []SolanaMint
 	opts  IndexOptions
 
 	mu       sync.RWMutex
-	accounts []string          // account id → account
-	acctIDs  map[string]uint32 // account → account id
+	accounts []string // account slot → account
 	evm      map[[20]byte]uint32
 	tron     map[[20]byte]uint32
 	wallets  map[[32]byte]uint32 // solana wallet → walletRefs index
@@ -86,7 +86,6 @@ func NewIndex(rdb redis.UniversalClient, mints []SolanaMint, opts IndexOptions) 
 		mints:   mints,
 		opts:    opts.withDefaults(),
 		last:    "0",
-		acctIDs: map[string]uint32{},
 		evm:     map[[20]byte]uint32{},
 		tron:    map[[20]byte]uint32{},
 		wallets: map[[32]byte]uint32{},
@@ -154,41 +153,36 @@ func (x *Index) apply(recs []record, last string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for _, r := range recs {
-		id := x.accountID(r.account)
+		id := uint32(len(x.accounts))
+		added := false
 		switch r.family {
 		case chains.FamilyEVM:
-			putNew(x.evm, [20]byte(r.key[:20]), id)
+			added = putNew(x.evm, [20]byte(r.key[:20]), id)
 		case chains.FamilyTron:
-			putNew(x.tron, [20]byte(r.key[:20]), id)
+			added = putNew(x.tron, [20]byte(r.key[:20]), id)
 		case chains.FamilySolana:
-			if _, dup := x.wallets[r.key]; dup {
-				continue
-			}
 			ref := uint32(len(x.refs))
-			x.refs = append(x.refs, walletRef{key: r.key, acct: id})
-			x.wallets[r.key] = ref
-			for _, h := range r.holders {
-				putNew(x.holders, [32]byte(h), ref)
+			if added = putNew(x.wallets, [32]byte(r.key), ref); added {
+				x.refs = append(x.refs, walletRef{key: r.key, acct: id})
+				for _, h := range r.holders {
+					putNew(x.holders, [32]byte(h), ref)
+				}
 			}
+		}
+		if added {
+			x.accounts = append(x.accounts, r.account)
 		}
 	}
 	x.last = last
 }
 
-func putNew[K comparable](m map[K]uint32, k K, v uint32) {
-	if _, ok := m[k]; !ok {
-		m[k] = v
+// putNew stores k → v unless k is present and reports whether it stored.
+func putNew[K comparable](m map[K]uint32, k K, v uint32) bool {
+	if _, ok := m[k]; ok {
+		return false
 	}
-}
-
-func (x *Index) accountID(account string) uint32 {
-	if id, ok := x.acctIDs[account]; ok {
-		return id
-	}
-	id := uint32(len(x.accounts))
-	x.accounts = append(x.accounts, account)
-	x.acctIDs[account] = id
-	return id
+	m[k] = v
+	return true
 }
 
 // toRecord reduces an entry to a record. For a Solana wallet it takes the
