@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -164,8 +167,8 @@ func (s *Service) reconcileEntry(ctx context.Context, r *Report, account string,
 	}
 	if cash > 0 || e.Kind == "deposit" {
 		m := e.Meta
-		r.Deposits = append(r.Deposits, DepositRow{Account: account, At: e.At, DepositID: m["deposit"], Chain: m["chain"], Token: m["token"],
-			Tx: m["tx"], Index: m["index"], Block: m["block"], Amount: m["amount"], USD: cash, Dust: m["dust"], CreditID: e.ID})
+		r.Deposits = append(r.Deposits, DepositRow{Account: account, At: e.At, DepositID: strings.TrimPrefix(e.Key, "dep:"), Chain: m["chain"], Token: m["token"],
+			Tx: m["tx"], Index: m["index"], Block: m["block"], Amount: tokenAmount(m), USD: cash, Dust: m["dust"], CreditID: e.ID})
 	}
 	return nil
 }
@@ -202,3 +205,14 @@ func (s *Service) paymentRows(ctx context.Context, r *Report, account string, e 
 
 // Balanced reports whether Opening + Credited − Paid = Closing.
 func (r Report) Balanced() bool { return r.Opening+r.Credited-r.Paid == r.Closing }
+
+// tokenAmount is the on-chain amount of a deposit entry in token units,
+// from the raw base units and decimals the ledger records.
+func tokenAmount(m map[string]string) string {
+	raw, ok := new(big.Int).SetString(m["raw_amount"], 10)
+	dec, err := strconv.ParseInt(m["decimals"], 10, 32)
+	if !ok || err != nil {
+		return m["raw_amount"]
+	}
+	return money.FormatToken(raw, int32(dec))
+}

@@ -79,7 +79,7 @@ func TestReconcile(t *testing.T) {
 		t.Fatalf("november closing %s, ledger cash %s", nov.Closing, cash)
 	}
 	bsc := oct.Deposits[1]
-	if bsc.Chain != "bsc" || bsc.Tx != "0xabc" || bsc.Index != "68" || bsc.Amount != "1.000000000000000001" || bsc.USD != usd("1") ||
+	if bsc.DepositID != "bsc:0xabc:68" || bsc.Chain != "bsc" || bsc.Tx != "0xabc" || bsc.Index != "68" || bsc.Amount != "1.000000000000000001" || bsc.USD != usd("1") ||
 		bsc.Dust != "0.000000000000000001" || bsc.CreditID == "" {
 		t.Fatalf("bsc deposit row %+v", bsc)
 	}
