@@ -39,8 +39,11 @@ var evmVectors = []string{ // m/44'/60'/0'/0/i
 	"0x51cA8ff9f1C0a99f88E86B8112eA3237F55374cA",
 }
 
-// m/44'/195'/0'/0/0 of the mnemonic.
-const tronVector0 = "TUEZSdKsoDHQMeZwihtdoBiN46zxhGWYdH"
+// m/44'/195'/0'/0/0 and /1 of the mnemonic.
+const (
+	tronVector0 = "TUEZSdKsoDHQMeZwihtdoBiN46zxhGWYdH"
+	tronVector1 = "TSeJkUh4Qv67VNFwY8LaAxERygNdy6NQZK"
+)
 
 // accountKey returns m/44'/coin'/0' of the test mnemonic, private.
 func accountKey(t *testing.T, coin uint32) *hdkeychain.ExtendedKey {
@@ -101,9 +104,11 @@ func TestDerive(t *testing.T) {
 				t.Errorf("index %d: %s at %s, want %s", i, e.Address, e.Path, want)
 			}
 		}
-		e := derive(t, chains.FamilyTron, "acct-0")
-		if e.Address != tronVector0 || e.Path != "m/44'/195'/0'/0/0" {
-			t.Errorf("tron: %s at %s, want %s", e.Address, e.Path, tronVector0)
+		for i, want := range []string{tronVector0, tronVector1} {
+			e := derive(t, chains.FamilyTron, fmt.Sprintf("acct-%d", i))
+			if e.Address != want || e.Path != fmt.Sprintf("m/44'/195'/0'/0/%d", i) {
+				t.Errorf("tron index %d: %s at %s, want %s", i, e.Address, e.Path, want)
+			}
 		}
 	})
 	t.Run("index to account and address to account stored", func(t *testing.T) {
