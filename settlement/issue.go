@@ -97,7 +97,7 @@ func (s *Service) issue(ctx context.Context, a ledger.Account, st Statement, fp 
 		return fmt.Errorf("statement %s: %w", st.ID, err)
 	}
 	key := issueTxKey(st.ID)
-	data, err := eventData(st, 0)
+	data, err := eventData(st, nil)
 	if err != nil {
 		return err
 	}
@@ -150,14 +150,20 @@ func (s *Service) checkMembers(ctx context.Context, st Statement) error {
 	return nil
 }
 
-// eventData is the JSON payload of statement events.
-func eventData(st Statement, payment int) ([]byte, error) {
-	b, err := json.Marshal(map[string]any{
+// eventData is the JSON payload of statement events; p, when set, is the
+// payment the event announces.
+func eventData(st Statement, p *Payment) ([]byte, error) {
+	m := map[string]any{
 		"statement": st.ID, "account": st.Account, "month": st.Month, "status": st.Status,
 		"issued_at": st.IssuedAt, "due_at": st.DueAt,
 		"amount": st.Amount().String(), "net_amount": st.Net().String(), "paid": st.PaidTotal().String(),
-		"due": st.Due().String(), "payment": payment,
-	})
+		"due": st.Due().String(),
+	}
+	if p != nil {
+		m["payment"] = map[string]any{"n": p.N, "coupon_id": p.CouponID, "coupon": p.Coupon.String(),
+			"cash": p.Cash.String(), "credit": p.Credit.String(), "total": p.Total().String()}
+	}
+	b, err := json.Marshal(m)
 	if err != nil {
 		return nil, fmt.Errorf("statement %s: event: %w", st.ID, err)
 	}

@@ -124,7 +124,7 @@ func (s *Service) complete(ctx context.Context, a ledger.Account, st stmtState, 
 	if after.Status == Paid {
 		typ = outbox.StatementPaid
 	}
-	data, err := eventData(after, n)
+	data, err := eventData(after, &p)
 	if err != nil {
 		return nil, err
 	}

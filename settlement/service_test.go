@@ -44,6 +44,10 @@ func TestIssueAndSettleFromCash(t *testing.T) {
 	for _, ev := range e.events("acme", "") {
 		types = append(types, ev["_type"].(string))
 	}
+	paid := e.events("acme", outbox.StatementPaid)
+	if len(paid) != 1 || paid[0]["status"] != "paid" || paid[0]["payment"].(map[string]any)["cash"] != "44.00000000" {
+		t.Fatalf("statement.paid %v", paid)
+	}
 	want := fmt.Sprint([]string{outbox.DepositCredited, outbox.StatementIssued, outbox.StatementPaid})
 	if fmt.Sprint(types) != want {
 		t.Fatalf("events %v, want %s", types, want)

@@ -47,7 +47,7 @@ func (s *Service) markOverdue(ctx context.Context, account, id string) (bool, er
 		after := st.Statement
 		after.Status = Overdue
 		key := overdueTxKey(id)
-		data, err := eventData(after, st.Payments)
+		data, err := eventData(after, nil)
 		if err != nil {
 			return false, err
 		}
