@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base32"
@@ -118,7 +119,7 @@ func (l *Ledger) prepare(t Txn, limit *money.Units) (step, error) {
 	newLimit := ""
 	if limit != nil {
 		newLimit = strconv.FormatInt(int64(*limit), 10)
-		books = append(books, bookDelta{book: "credit", floor: "c"})
+		books = withCreditFloor(books)
 	}
 	pj, err := json.Marshal(t.Postings)
 	if err != nil {
@@ -204,6 +205,20 @@ func aggregate(ps []Posting) ([]bookDelta, error) {
 	return out, nil
 }
 
+// withCreditFloor makes the step check the credit book against the (new)
+// credit limit.
+func withCreditFloor(books []bookDelta) []bookDelta {
+	for i := range books {
+		if books[i].book == "credit" {
+			if !strings.Contains(books[i].floor, "c") {
+				books[i].floor += "c"
+			}
+			return books
+		}
+	}
+	return append(books, bookDelta{book: "credit", floor: "c"})
+}
+
 func addUnits(a, b money.Units) (money.Units, bool) {
 	s := a + b
 	if (b > 0 && s < a) || (b < 0 && s > a) {
@@ -264,9 +279,8 @@ func validateTxn(t Txn) error {
 		if e.Type == "" {
 			return fmt.Errorf("event %s: empty type", e.ID)
 		}
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal(e.Data, &obj); err != nil {
-			return fmt.Errorf("event %s: data must be a JSON object: %w", e.ID, err)
+		if d := bytes.TrimSpace(e.Data); len(d) == 0 || d[0] != '{' || !json.Valid(d) {
+			return fmt.Errorf("event %s: data must be a JSON object", e.ID)
 		}
 	}
 	for k := range t.Meta {

@@ -166,12 +166,10 @@ func (l *Ledger) storedAmounts(ctx context.Context, dups []int, o map[int]outcom
 			out[i].Err = err
 			continue
 		}
-		usd, err := strconv.ParseInt(e.Meta["usd_units"], 10, 64)
-		if err != nil {
-			out[i].Err = fmt.Errorf("deposit entry %s: usd: %w", e.ID, err)
+		if out[i].USD, err = money.ParseUSD(e.Meta["usd"]); err != nil {
+			out[i].Err = fmt.Errorf("deposit entry %s: %w", e.ID, err)
 			continue
 		}
-		out[i].USD = money.Units(usd)
 		if out[i].Dust, err = decimal.NewFromString(e.Meta["dust"]); err != nil {
 			out[i].Err = fmt.Errorf("deposit entry %s: dust: %w", e.ID, err)
 		}
@@ -225,12 +223,14 @@ func (l *Ledger) depositStep(d Deposit) (step, money.Units, decimal.Decimal, err
 			{Book: "sys:deposits:" + d.Chain + ":" + d.Token, Delta: -usd},
 		},
 		Events: []outbox.Event{{ID: EventID(key, outbox.DepositCredited), Type: outbox.DepositCredited, Data: data}},
+		// The deposit id is the key without "dep:"; the token amount is
+		// raw_amount at decimals. Meta travels with every credit, so it
+		// holds no derivable fields.
 		Meta: map[string]string{
-			"deposit": d.ID, "chain": d.Chain, "token": d.Token, "contract": d.Contract, "tx": d.TxID,
+			"chain": d.Chain, "token": d.Token, "contract": d.Contract, "tx": d.TxID,
 			"index": strconv.FormatUint(uint64(d.Index), 10), "block": strconv.FormatUint(d.Block, 10),
 			"block_hash": d.BlockHash, "to": d.To, "raw_amount": raw, "decimals": dec,
-			"amount": amount, "rate": d.Rate.String(), "usd": usd.String(),
-			"usd_units": strconv.FormatInt(int64(usd), 10), "dust": dust.String(),
+			"rate": d.Rate.String(), "usd": usd.String(), "dust": dust.String(),
 		},
 	}
 	s, err := l.prepare(t, nil)
