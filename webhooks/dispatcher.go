@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,6 +58,11 @@ type Options struct {
 	// LeaseMargin is added to the longest endpoint timeout to form the
 	// per-delivery lease; default 30s.
 	LeaseMargin time.Duration
+	// Retention is how long delivered and dead deliveries are kept, by
+	// event time; 0 keeps them forever. Run prunes every PruneEvery
+	// (default 1h).
+	Retention  time.Duration
+	PruneEvery time.Duration
 }
 
 // maxRetryAfter caps how far a receiver's Retry-After can push a retry.
@@ -102,6 +108,9 @@ func NewDispatcher(rdb redis.UniversalClient, eps []Endpoint, opts Options) (*Di
 	if o.Prefix == "" {
 		o.Prefix = "{wh}:"
 	}
+	if lb, rb := strings.Index(o.Prefix, "{"), strings.Index(o.Prefix, "}"); lb < 0 || rb < lb+2 {
+		return nil, fmt.Errorf("webhooks: prefix %q: want one {hash tag}", o.Prefix)
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -125,6 +134,12 @@ func NewDispatcher(rdb redis.UniversalClient, eps []Endpoint, opts Options) (*Di
 	}
 	if o.LeaseMargin <= 0 {
 		o.LeaseMargin = 30 * time.Second
+	}
+	if o.Retention < 0 {
+		return nil, fmt.Errorf("webhooks: retention %s is negative", o.Retention)
+	}
+	if o.PruneEvery <= 0 {
+		o.PruneEvery = time.Hour
 	}
 	d := &Dispatcher{
 		rdb: rdb, eps: map[string]*endpoint{}, k: keys{o.Prefix}, o: o, log: o.Logger,
@@ -173,6 +188,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		g.Go(func() error { return d.readStream(ctx, s) })
 	}
 	g.Go(func() error { return d.runDue(ctx) })
+	if d.o.Retention > 0 {
+		g.Go(func() error { return d.runPrune(ctx) })
+	}
 	return g.Wait()
 }
 

@@ -3,6 +3,7 @@ package webhooks
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -54,6 +55,13 @@ func TestNewDispatcherValidates(t *testing.T) {
 			}
 			if err != nil && strings.Contains(err.Error(), strings.TrimPrefix(testSecret, "whsec_")) {
 				t.Fatal("error echoes a secret")
+			}
+		})
+	}
+	for _, o := range []Options{{Prefix: "wh:"}, {Prefix: "{}:"}, {Retention: -time.Hour}} {
+		t.Run(fmt.Sprintf("options %+v", o), func(t *testing.T) {
+			if _, err := NewDispatcher(nil2(t), []Endpoint{good}, o); err == nil {
+				t.Fatal("no error")
 			}
 		})
 	}

@@ -1,13 +1,3 @@
-// Package webhooks delivers outbox events to the operator's webhook
-// endpoints: it consumes the outbox streams through a Redis consumer group,
-// fans each event out to the endpoints whose filter matches, signs every
-// request per the Standard Webhooks spec, retries failures on a schedule of
-// about three days, dead-letters what never succeeds, and records every
-// attempt so that deliveries can be listed and redelivered.
-//
-// All delivery state lives in Redis under one hash tag, so several
-// dispatcher processes can share the work: a delivery is sent only by the
-// process holding its lease, and a lost process's leases expire.
 package webhooks
 
 import (
