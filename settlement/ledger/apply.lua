@@ -6,8 +6,8 @@
 --
 -- Amounts are int64 decimal strings. Lua numbers are doubles, exact only to
 -- 2^53, so a value is held as a normalised pair h*1e9 + l with |l| < 1e9 and
--- h, l of the same sign; no intermediate leaves the exact range. Writes use
--- HINCRBY, which is int64 in Redis itself.
+-- h, l of the same sign; no intermediate leaves the exact range, and the new
+-- value is written back as its exact decimal string (never a float).
 local B = 1000000000
 
 local function parse(s)
@@ -76,6 +76,10 @@ local function step(k, a)
   local key, fp, eid, account = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
   local now_ms, kind, postings, meta, newlimit = tonumber(ARGV[a + 4]), ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], ARGV[a + 8]
   local ng, nb, ns, ne = tonumber(ARGV[a + 9]), tonumber(ARGV[a + 10]), tonumber(ARGV[a + 11]), tonumber(ARGV[a + 12])
+  local ga, gk = a + 13, k + 5 -- guards
+  local ba = ga + 2 * ng -- books
+  local sa, sk = ba + 4 * nb, gk + ng -- sets
+  local ea = sa + 2 * ns -- events
 
   -- Checks: nothing writes before the "Writes" line.
   local rec = redis.call('HGET', idem, key)
@@ -84,25 +88,40 @@ local function step(k, a)
     if rfp == fp then return {'dup', reid, racct, rsid} end
     return {'fingerprint', rfp or rec}
   end
-  local head = redis.call('HMGET', acct, '_ver', '_limit', '_last')
-  if not head[1] then return {'notfound'} end
-  local limit = head[2] or '0'
+  -- One read per hash: the account's head fields and books, the system books.
+  local af, sf = {'_ver', '_limit', '_last'}, {}
+  for i = 0, nb - 1 do
+    local p = ba + 4 * i
+    if ARGV[p] == 's' then sf[#sf + 1] = ARGV[p + 1] else af[#af + 1] = ARGV[p + 1] end
+  end
+  local av = redis.call('HMGET', acct, unpack(af))
+  if not av[1] then return {'notfound'} end
+  local sv = {}
+  if #sf > 0 then sv = redis.call('HMGET', sys, unpack(sf)) end
+  local limit = av[2] or '0'
   if newlimit ~= '' then limit = newlimit end
   local lh, ll = parse(limit)
 
-  a, k = a + 13, k + 5
-  for _ = 1, ng do
-    local have = redis.call('HGET', KEYS[k], ARGV[a]) or ''
-    if have ~= ARGV[a + 1] then return {'conflict', KEYS[k], ARGV[a], have, ARGV[a + 1]} end
-    a, k = a + 2, k + 1
+  for i = 0, ng - 1 do
+    local have = redis.call('HGET', KEYS[gk + i], ARGV[ga + 2 * i]) or ''
+    if have ~= ARGV[ga + 2 * i + 1] then
+      return {'conflict', KEYS[gk + i], ARGV[ga + 2 * i], have, ARGV[ga + 2 * i + 1]}
+    end
   end
-  local books = a
-  for _ = 1, nb do
-    local h = acct
-    if ARGV[a] == 's' then h = sys end
-    local book, floor = ARGV[a + 1], ARGV[a + 3]
-    local ch, cl = parse(redis.call('HGET', h, book))
-    local dh, dl = parse(ARGV[a + 2])
+  local aw, sw = {}, {} -- HSET arguments: book, exact new value
+  local ai, si = 3, 0
+  for i = 0, nb - 1 do
+    local p = ba + 4 * i
+    local book, floor, cur = ARGV[p + 1], ARGV[p + 3], nil
+    if ARGV[p] == 's' then
+      si = si + 1
+      cur = sv[si]
+    else
+      ai = ai + 1
+      cur = av[ai]
+    end
+    local ch, cl = parse(cur)
+    local dh, dl = parse(ARGV[p + 2])
     local nh, nl = add(ch, cl, dh, dl)
     if cmp(nh, nl, MAXH, MAXL) > 0 or cmp(nh, nl, MINH, MINL) < 0 then return {'range', book} end
     if string.find(floor, 'z', 1, true) and cmp(nh, nl, 0, 0) < 0 then
@@ -111,16 +130,18 @@ local function step(k, a)
     if string.find(floor, 'c', 1, true) and cmp(nh, nl, -lh, -ll) < 0 then
       return {'insufficient', book, str(nh, nl), str(-lh, -ll)}
     end
-    a = a + 4
+    local w = aw
+    if ARGV[p] == 's' then w = sw end
+    w[#w + 1] = book
+    w[#w + 1] = str(nh, nl)
   end
 
   -- Writes.
   local ms = now_ms
-  local last = tonumber(head[3] or '0')
+  local last = tonumber(av[3] or '0')
   if last > ms then ms = last end
   local msid = string.format('%d', ms)
 
-  local ea = a + 2 * ns
   local evs = {}
   for i = 1, ne do
     local sid = redis.call('XADD', outbox, '*', 'id', ARGV[ea], 'type', ARGV[ea + 1],
@@ -132,19 +153,19 @@ local function step(k, a)
     'p', postings, 'm', meta, 'ev', table.concat(evs, ' '))
   redis.call('HSET', idem, key, eid .. '|' .. account .. '|' .. sid .. '|' .. fp)
 
-  a = books
-  for _ = 1, nb do
-    local h = acct
-    if ARGV[a] == 's' then h = sys end
-    redis.call('HINCRBY', h, ARGV[a + 1], ARGV[a + 2])
-    a = a + 4
+  -- _ver stays far below 2^53.
+  aw[#aw + 1] = '_ver'
+  aw[#aw + 1] = string.format('%d', tonumber(av[1]) + 1)
+  aw[#aw + 1] = '_last'
+  aw[#aw + 1] = msid
+  if newlimit ~= '' then
+    aw[#aw + 1] = '_limit'
+    aw[#aw + 1] = newlimit
   end
-  if newlimit ~= '' then redis.call('HSET', acct, '_limit', newlimit) end
-  redis.call('HINCRBY', acct, '_ver', 1)
-  redis.call('HSET', acct, '_last', msid)
-  for _ = 1, ns do
-    redis.call('HSET', KEYS[k], ARGV[a], ARGV[a + 1])
-    a, k = a + 2, k + 1
+  redis.call('HSET', acct, unpack(aw))
+  if #sw > 0 then redis.call('HSET', sys, unpack(sw)) end
+  for i = 0, ns - 1 do
+    redis.call('HSET', KEYS[sk + i], ARGV[sa + 2 * i], ARGV[sa + 2 * i + 1])
   end
   return {'ok', eid, sid}
 end

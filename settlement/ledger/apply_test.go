@@ -267,7 +267,8 @@ func TestApplyInt64Exact(t *testing.T) {
 	for _, c := range [][4]int64{
 		{999999999, -2e9, 1999999999, 1}, {999999999, -2e9, 1000000000, 0}, {1e9, -1, 0, 1},
 		{-999999999, 2e9, 0, 1}, {math.MaxInt64, 0, math.MaxInt64, 1}, {math.MinInt64 + 1, 1, math.MaxInt64, 1},
-		{-1e9, -1, 1e9, 0}, {-1e9, 0, 1e9, 1},
+		{-1e9, -1, 1e9, 0}, {-1e9, 0, 1e9, 1}, {999999999, 1, 0, 1}, {-999999999, -1, 1e9, 1},
+		{1999999999, 1, 0, 1}, {-1999999999, -1, 3e9, 1}, {5e8, 5e8, 0, 1}, {3e9 + 1, -1e9 - 2, 0, 1},
 	} {
 		n++
 		if err := e.rdb.HSet(ctx, acct, "credit", c[0], fieldLimit, c[2]).Err(); err != nil {
@@ -277,6 +278,13 @@ func TestApplyInt64Exact(t *testing.T) {
 			Postings: []Posting{{Book: "credit", Delta: money.Units(c[1]), Floor: FloorCreditLimit}, {Book: "sys:x", Delta: money.Units(-c[1])}}})
 		if ok := err == nil; ok != (c[3] == 1) || !ok && !errors.Is(err, ErrInsufficient) {
 			t.Fatalf("credit %d%+d against limit %d: %v; want allowed=%v", c[0], c[1], c[2], err, c[3] == 1)
+		}
+		want := c[0]
+		if err == nil {
+			want += c[1]
+		}
+		if got, _ := e.rdb.HGet(ctx, acct, "credit").Result(); got != strconv.FormatInt(want, 10) {
+			t.Fatalf("credit %d%+d: stored %s, want %d", c[0], c[1], got, want)
 		}
 	}
 	rapid.Check(t, func(rt *rapid.T) {
