@@ -16,6 +16,12 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+// The 1M benchmarks take minutes (most of it writing the stream):
+//
+//	go test -run '^$' -bench 'IndexBuild1M' -benchtime 1x ./addressbook
+//
+// BenchmarkIndexBuild100k is the quick variant.
+
 // mix is how many addresses of each family a benchmark loads.
 type mix struct{ evm, tron, solana int }
 
