@@ -96,7 +96,10 @@ func raise(v *atomic.Uint64, n uint64) uint64 {
 }
 
 // checkRange rejects from > to and a range ending above the confirmed
-// slot (chains.ErrNotFound), refreshing the heads only when needed.
+// slot. The confirmed slot is asked only when to is above the highest one
+// seen; an endpoint behind to counts as "not yet" and the next one is
+// asked, so only a range above every endpoint's confirmed slot is
+// chains.ErrNotFound.
 func (c *Client) checkRange(ctx context.Context, from, to uint64) error {
 	if from > to {
 		return fmt.Errorf("range [%d, %d]: from above to", from, to)
@@ -104,12 +107,19 @@ func (c *Client) checkRange(ctx context.Context, from, to uint64) error {
 	if to <= c.latestSeen.Load() {
 		return nil
 	}
-	h, err := c.Heads(ctx)
+	err := c.pool.do(ctx, "getSlot", func(ctx context.Context, cl *rpc.Client) error {
+		latest, err := cl.GetSlot(ctx, rpc.CommitmentConfirmed)
+		if err != nil {
+			return err
+		}
+		raise(&c.latestSeen, latest)
+		if to > latest {
+			return fmt.Errorf("slot %d above confirmed slot %d: %w", to, latest, errBehind)
+		}
+		return nil
+	})
 	if err != nil {
-		return err
-	}
-	if to > h.Latest {
-		return fmt.Errorf("range [%d, %d]: slot %d above confirmed slot %d: %w", from, to, to, h.Latest, chains.ErrNotFound)
+		return fmt.Errorf("range [%d, %d]: %w", from, to, err)
 	}
 	return nil
 }
@@ -125,11 +135,12 @@ func (c *Client) produced(ctx context.Context, from, to uint64) ([]uint64, error
 		if start <= final {
 			commitment, end = rpc.CommitmentFinalized, min(end, final)
 		}
-		var slots rpc.BlocksResult
+		var slots []uint64
+		// minContextSlot makes a node behind end refuse (-32016) instead
+		// of silently clamping the list to its own slot.
+		params := []any{start, end, map[string]any{"commitment": commitment, "minContextSlot": end}}
 		err := c.pool.do(ctx, "getBlocks", func(ctx context.Context, cl *rpc.Client) error {
-			var err error
-			slots, err = cl.GetBlocks(ctx, start, &end, commitment)
-			return err
+			return cl.RPCCallForInto(ctx, &slots, "getBlocks", params)
 		})
 		if err != nil {
 			return nil, fmt.Errorf("slots [%d, %d]: %w", start, end, err)
@@ -167,6 +178,9 @@ func (c *Client) getBlock(ctx context.Context, slot uint64, details string) (blo
 		var raw json.RawMessage
 		if err := cl.RPCCallForInto(ctx, &raw, "getBlock", []any{slot, opts}); err != nil {
 			return err
+		}
+		if len(raw) == 0 {
+			return errNoBlock // a null result
 		}
 		var err error
 		b, err = decodeBlock(raw)

@@ -21,6 +21,10 @@ const (
 // (yet); it is retried like -32004.
 var errNoBlock = errors.New("block not available (null result)")
 
+// errBehind is an endpoint whose confirmed slot is below the requested
+// range: another endpoint may be ahead.
+var errBehind = errors.New("endpoint behind")
+
 // rpcCode returns the JSON-RPC error code of err, or 0.
 func rpcCode(err error) int {
 	var re *jsonrpc.RPCError
@@ -40,7 +44,7 @@ func skipped(err error) bool {
 // endpoint may, and a later call will.
 func notYet(err error) bool {
 	c := rpcCode(err)
-	return c == codeBlockNotAvailable || c == codeBlockStatusNotAvail || c == codeMinContextSlotNotReac || errors.Is(err, errNoBlock)
+	return c == codeBlockNotAvailable || c == codeBlockStatusNotAvail || c == codeMinContextSlotNotReac || errors.Is(err, errNoBlock) || errors.Is(err, errBehind)
 }
 
 // rpcError renders a JSON-RPC error in one line: solana-go's own Error()

@@ -218,6 +218,15 @@ func (v view) getBlocks(params []json.RawMessage) (any, *rpcErr) {
 	if c == "processed" {
 		return nil, errf(-32602, "Method does not support commitment below `confirmed`")
 	}
+	var ctxCfg struct {
+		MinContextSlot *uint64 `json:"minContextSlot"`
+	}
+	if cfgAt < len(params) {
+		_ = json.Unmarshal(params[cfgAt], &ctxCfg) // shape checked by commitment above
+	}
+	if ctxCfg.MinContextSlot != nil && *ctxCfg.MinContextSlot > v.slotAt(c) {
+		return nil, errf(-32016, "Minimum context slot has not been reached")
+	}
 	end = min(end, v.slotAt(c))
 	if end >= start && end-start > 500_000 {
 		return nil, errf(-32602, "Slot range too large; max 500000")
