@@ -5,12 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 
 	"github.com/depositd/depositd/chains"
 	"github.com/depositd/depositd/chains/evm"
+	"github.com/depositd/depositd/chains/tron"
 	"github.com/depositd/depositd/config"
 	"github.com/depositd/depositd/watchers"
 )
@@ -26,7 +30,7 @@ type chainSource struct {
 }
 
 // newSource builds the adapter of one configured chain.
-func newSource(c *config.Chain, onDrop func(chain, token, reason string)) (chainSource, error) {
+func newSource(ctx context.Context, c *config.Chain, onDrop func(chain, token, reason string)) (chainSource, error) {
 	switch c.Kind {
 	case config.KindEVM:
 		cfg := evm.Config{Chain: c.Name, MaxRange: c.MaxRange, HTTPClient: &http.Client{}}
@@ -46,6 +50,8 @@ func newSource(c *config.Chain, onDrop func(chain, token, reason string)) (chain
 			src: cl, checkTokens: cl.CheckTokens, health: func() any { return cl.Endpoints() },
 			permanent: func(err error) bool { var ce *evm.ConfigError; return errors.As(err, &ce) },
 		}, nil
+	case config.KindTron:
+		return newTron(ctx, c)
 	}
 	return chainSource{}, fmt.Errorf("chains[%s]: kind %q is not supported by this build", c.Name, c.Kind)
 }
@@ -100,4 +106,48 @@ func checkTokens(ctx context.Context, name string, cs chainSource) error {
 		}
 		wait = min(2*wait, 5*time.Second)
 	}
+}
+
+// newTron connects to the Tron full (and solidity) nodes. The tron client
+// checks decimals() and symbol() while connecting, so its start-up check is
+// already done when it is returned.
+func newTron(ctx context.Context, c *config.Chain) (chainSource, error) {
+	cfg := tron.Config{Name: c.Name}
+	var tls bool
+	hostPorts := func(eps []config.Endpoint) ([]string, error) {
+		var out []string
+		for _, e := range eps {
+			u, err := url.Parse(e.URL.Reveal())
+			if err != nil || u.Host == "" {
+				return nil, fmt.Errorf("chains[%s]: endpoint: want grpc://host:port or grpcs://host:port", c.Name)
+			}
+			tls = tls || u.Scheme == "grpcs"
+			out = append(out, u.Host)
+			if k := e.APIKey.Reveal(); k != "" {
+				cfg.APIKey = k
+			}
+		}
+		return out, nil
+	}
+	var err error
+	if cfg.FullNodes, err = hostPorts(c.Endpoints); err != nil {
+		return chainSource{}, err
+	}
+	if cfg.SolidityNodes, err = hostPorts(c.SolidityEndpoints); err != nil {
+		return chainSource{}, err
+	}
+	if tls {
+		cfg.DialOptions = []grpc.DialOption{grpc.WithTransportCredentials(credentials.NewTLS(nil))}
+	}
+	for _, t := range c.Tokens {
+		cfg.Tokens = append(cfg.Tokens, tron.Token{Symbol: t.Symbol, Contract: t.Address, Decimals: t.Decimals})
+	}
+	cl, err := tron.New(ctx, cfg)
+	if err != nil {
+		return chainSource{}, fmt.Errorf("chains[%s]: %w", c.Name, err)
+	}
+	return chainSource{
+		src: cl, checkTokens: func(context.Context) error { return nil },
+		permanent: func(error) bool { return true }, health: func() any { return cl.Endpoints() },
+	}, nil
 }

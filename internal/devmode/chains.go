@@ -9,10 +9,14 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/fbsobreira/gotron-sdk/pkg/proto/core"
 	"github.com/shopspring/decimal"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/depositd/depositd/chains/address"
 	"github.com/depositd/depositd/internal/devnet/evmnet"
+	"github.com/depositd/depositd/internal/devnet/tronnet"
 )
 
 // localEVM is one local EVM chain with its tokens.
@@ -25,9 +29,18 @@ type localEVM struct {
 	fake          common.Address // a same-symbol look-alike that must never be credited
 }
 
+// localTron is the local Tron node with its USDT.
+type localTron struct {
+	node   *tronnet.Node
+	usdt   string
+	sender string
+	failed core.Transaction_ResultContractResult
+}
+
 // localNets are every local chain of the dev environment.
 type localNets struct {
-	evm []*localEVM
+	evm  []*localEVM
+	tron *localTron
 }
 
 func startChains(ctx context.Context, log *slog.Logger) (*localNets, error) {
@@ -78,7 +91,34 @@ func startChains(ctx context.Context, log *slog.Logger) (*localNets, error) {
 		}
 		log.Info("dev: local chain up", "chain", s.name, "rpc", c.URL(), "block_time", s.blockTime)
 	}
+	if err := n.startTron(ctx, log); err != nil {
+		n.close()
+		return nil, err
+	}
 	return n, nil
+}
+
+// tronBlockTime is the local Tron node's block interval (mainnet: 3 s).
+const tronBlockTime = time.Second
+
+func (n *localNets) startTron(ctx context.Context, log *slog.Logger) error {
+	node, err := tronnet.Start(ctx, tronnet.Options{SolidLag: 5, BlockTime: tronBlockTime})
+	if err != nil {
+		return fmt.Errorf("dev chain tron: %w", err)
+	}
+	t := &localTron{node: node, sender: address.TronFromEVMBytes(crypto.Keccak256([]byte("depositd-dev:tron-sender"))[12:])}
+	n.tron = t
+	if t.usdt, err = node.DeployTRC20("USDT", 6); err != nil {
+		return err
+	}
+	if _, err := node.Mint(t.usdt, t.sender, pow10(24)); err != nil {
+		return err
+	}
+	for range 10 {
+		node.Mine()
+	}
+	log.Info("dev: local chain up", "chain", "tron", "grpc", node.Addr(), "solidity", node.SolidityAddr())
+	return nil
 }
 
 func (n *localNets) configs() []devChain {
@@ -87,6 +127,13 @@ func (n *localNets) configs() []devChain {
 		out = append(out, devChain{
 			Name: e.name, Kind: "evm", ChainID: evmnet.ChainID, URL: e.chain.URL(),
 			Poll: e.blockTime.String(), Policy: "finalized", Confirmations: e.confirmations, Tokens: e.tokens,
+		})
+	}
+	if n.tron != nil {
+		out = append(out, devChain{
+			Name: "tron", Kind: "tron", URL: "grpc://" + n.tron.node.Addr(), SolidityURL: "grpc://" + n.tron.node.SolidityAddr(),
+			Poll: tronBlockTime.String(), Policy: "solidified", Confirmations: 5,
+			Tokens: []devToken{{Symbol: "USDT", Address: n.tron.usdt, Decimals: 6}},
 		})
 	}
 	return out
@@ -111,12 +158,29 @@ func (n *localNets) mine(ctx context.Context) error {
 			}
 		})
 	}
+	if n.tron != nil {
+		g.Go(func() error {
+			t := time.NewTicker(tronBlockTime)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-t.C:
+					n.tron.node.Mine()
+				}
+			}
+		})
+	}
 	return g.Wait()
 }
 
 func (n *localNets) close() {
 	for _, e := range n.evm {
 		_ = e.chain.Close()
+	}
+	if n.tron != nil {
+		_ = n.tron.node.Close()
 	}
 }
 
@@ -133,8 +197,12 @@ func (n *localNets) generate(ctx context.Context, d *demo, log *slog.Logger) err
 			return nil
 		case <-t.C:
 		}
-		e := n.evm[rng.IntN(len(n.evm))]
 		acct := d.accounts[rng.IntN(len(d.accounts))]
+		if n.tron != nil && rng.IntN(len(n.evm)+1) == 0 {
+			n.tron.send(i, acct, rng, log)
+			continue
+		}
+		e := n.evm[rng.IntN(len(n.evm))]
 		to := common.HexToAddress(acct.evm)
 		from := e.chain.Accounts()[0]
 		tok := e.tokens[rng.IntN(len(e.tokens))]
@@ -159,3 +227,26 @@ func (n *localNets) generate(ctx context.Context, d *demo, log *slog.Logger) err
 }
 
 func pow10(n int) *big.Int { return new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil) }
+
+// send moves USDT to a demo account's Tron address; now and then a transfer
+// that fails on chain (REVERT or OUT_OF_ENERGY) but still carries its
+// Transfer log, which must never be credited.
+func (t *localTron) send(i int, acct demoAccount, rng *rand.Rand, log *slog.Logger) {
+	amount := decimal.New(int64(20+rng.IntN(400)), 0).Add(decimal.New(int64(rng.IntN(100)), -2))
+	raw := amount.Shift(6).BigInt()
+	var err error
+	if i%11 == 10 {
+		result := core.Transaction_Result_REVERT
+		if i%2 == 0 {
+			result = core.Transaction_Result_OUT_OF_ENERGY
+		}
+		_, err = t.node.FailedTransfer(t.usdt, t.sender, acct.tron, raw, result)
+		log.Info("dev: sent a failed TRC20 transfer with logs (must be ignored)", "chain", "tron", "result", result.String(), "account", acct.id)
+	} else {
+		_, err = t.node.Transfer(t.usdt, t.sender, acct.tron, raw)
+		log.Info("dev: deposit sent", "chain", "tron", "token", "USDT", "amount", amount.String(), "account", acct.id)
+	}
+	if err != nil {
+		log.Warn("dev: generator", "chain", "tron", "err", err)
+	}
+}

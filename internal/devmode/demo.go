@@ -12,6 +12,7 @@ import (
 
 	"github.com/depositd/depositd/addressbook"
 	"github.com/depositd/depositd/chains"
+	"github.com/depositd/depositd/chains/address"
 	"github.com/depositd/depositd/internal/daemon"
 	"github.com/depositd/depositd/money"
 	"github.com/depositd/depositd/settlement"
@@ -20,8 +21,9 @@ import (
 
 // demoAccount is one demo customer and its deposit addresses.
 type demoAccount struct {
-	id  string
-	evm string
+	id   string
+	evm  string
+	tron string
 }
 
 type demo struct{ accounts []demoAccount }
@@ -58,11 +60,13 @@ func seed(ctx context.Context, d *daemon.Daemon, nets *localNets) (*demo, error)
 		if err != nil && !errors.Is(err, ledger.ErrExists) {
 			return nil, err
 		}
-		addr := demoAddress(s.id)
-		if _, err := d.Book.Register(ctx, s.id, chains.FamilyEVM, addr); err != nil && !errors.Is(err, addressbook.ErrDuplicate) {
-			return nil, err
+		da := demoAccount{id: s.id, evm: demoAddress(s.id), tron: address.TronFromEVMBytes(demoKey("tron:" + s.id))}
+		for f, addr := range map[chains.Family]string{chains.FamilyEVM: da.evm, chains.FamilyTron: da.tron} {
+			if _, err := d.Book.Register(ctx, s.id, f, addr); err != nil && !errors.Is(err, addressbook.ErrDuplicate) {
+				return nil, err
+			}
 		}
-		out.accounts = append(out.accounts, demoAccount{id: s.id, evm: addr})
+		out.accounts = append(out.accounts, da)
 	}
 	grants := []error{
 		d.Settlement.AddCoupon(ctx, settlement.Coupon{ID: "welcome-acme", Account: "acme", Balance: usd(50_00), Expires: now.AddDate(0, 3, 0)}),
@@ -93,9 +97,10 @@ func line(service, resource, project string, cents int64) settlement.Line {
 
 // demoAddress is a fixed watch-only EVM address per demo account (nobody
 // holds its key; it only receives).
-func demoAddress(id string) string {
-	return common.BytesToAddress(crypto.Keccak256([]byte("depositd-demo:" + id))[12:]).Hex()
-}
+func demoAddress(id string) string { return common.BytesToAddress(demoKey(id)).Hex() }
+
+// demoKey is 20 fixed bytes per name.
+func demoKey(name string) []byte { return crypto.Keccak256([]byte("depositd-demo:" + name))[12:] }
 
 // usd converts whole cents to Units.
 func usd(cents int64) money.Units { return money.Units(cents * 1_000_000) }
