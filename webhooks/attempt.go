@@ -64,13 +64,6 @@ type outcome struct {
 	disable bool
 }
 
-// attempt sends one leased delivery and records the outcome at once.
-func (d *Dispatcher) attempt(ctx context.Context, j job) {
-	if out, ok := d.decide(ctx, j); ok {
-		d.record(ctx, []completion{{j, out}})
-	}
-}
-
 // decide sends one leased delivery, unless it cannot or must not be
 // sent, and returns its outcome. When ctx ends mid-attempt the lease is
 // given back instead, so another process sends it at once, and ok is

@@ -217,3 +217,11 @@ func counterValue(t *testing.T, c prometheus.Counter) float64 {
 }
 
 func slogJSON(w *syncBuffer) *slog.Logger { return slog.New(slog.NewJSONHandler(w, nil)) }
+
+// attempt sends one leased delivery and records its outcome at once, as
+// the due loop does in batches.
+func (d *Dispatcher) attempt(ctx context.Context, j job) {
+	if out, ok := d.decide(ctx, j); ok {
+		d.record(ctx, []completion{{j, out}})
+	}
+}
