@@ -4,6 +4,9 @@
 // Detection reads one GetTransactionInfoByBlockNum per block and decodes the
 // Transfer logs of the configured contracts, crediting only transactions
 // whose TransactionInfo.result is SUCESS and whose receipt.result is SUCCESS.
+// Block ids and txids come 100 blocks at a time from GetBlockByLimitNext2,
+// and every receipt list must name exactly its block's transactions (an
+// empty list from a node lacking the block is never read as "no transfers").
 // The tip tier (Latest, blocks above the solidified height) is served by the
 // full node; the final tier (Final, blocks at or below it) by the
 // WalletSolidity service on its own connection, or head−SolidLag when only a
