@@ -65,9 +65,9 @@ type outcome struct {
 }
 
 // decide sends one leased delivery, unless it cannot or must not be
-// sent, and returns its outcome. When ctx ends mid-attempt the lease is
-// given back instead, so another process sends it at once, and ok is
-// false.
+// sent, and returns its outcome. When ctx ends before a response arrives
+// the lease is given back instead, so another process sends it at once,
+// and ok is false.
 func (d *Dispatcher) decide(ctx context.Context, j job) (out outcome, ok bool) {
 	ep := d.eps[j.endpoint]
 	switch {
@@ -84,7 +84,7 @@ func (d *Dispatcher) decide(ctx context.Context, j job) (out outcome, ok bool) {
 		return outcome{status: StatusDisabled, n: j.n}, true
 	}
 	a, retryAfter := d.send(ctx, ep, j)
-	if ctx.Err() != nil {
+	if a.Status == 0 && ctx.Err() != nil { // cut short by shutdown, not the receiver
 		d.release(j)
 		return outcome{}, false
 	}
