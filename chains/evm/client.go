@@ -136,11 +136,11 @@ func (c *Client) Probe(ctx context.Context) error {
 	return fmt.Errorf("%s probe: every endpoint failed: %v", c.cfg.Chain, errs)
 }
 
-// Run probes the endpoints every interval until ctx ends, so the ops page
-// shows health and lag of endpoints the scan does not currently use. It
+// Run probes the endpoints every ProbeInterval until ctx ends, so the ops
+// page shows health and lag of endpoints the scan does not currently use. It
 // returns ctx's error.
-func (c *Client) Run(ctx context.Context, interval time.Duration) error {
-	t := time.NewTicker(interval)
+func (c *Client) Run(ctx context.Context) error {
+	t := time.NewTicker(c.cfg.ProbeInterval)
 	defer t.Stop()
 	for {
 		_ = c.Probe(ctx) // outcomes are recorded in Endpoints

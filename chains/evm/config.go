@@ -48,6 +48,8 @@ type Config struct {
 	// LagBlocks is how far an endpoint's head may trail the best known head
 	// before it is demoted (default 3).
 	LagBlocks uint64
+	// ProbeInterval is the period of Run's endpoint probes (default 15s).
+	ProbeInterval time.Duration
 	// HTTPClient carries the requests (default: a client without timeout;
 	// RequestTimeout bounds each call).
 	HTTPClient *http.Client
@@ -66,6 +68,7 @@ const (
 	defaultMinBackoff     = 250 * time.Millisecond
 	defaultMaxBackoff     = 30 * time.Second
 	defaultLagBlocks      = 3
+	defaultProbeInterval  = 15 * time.Second
 )
 
 func (c Config) withDefaults() Config {
@@ -95,6 +98,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.LagBlocks == 0 {
 		c.LagBlocks = defaultLagBlocks
+	}
+	if c.ProbeInterval <= 0 {
+		c.ProbeInterval = defaultProbeInterval
 	}
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{}

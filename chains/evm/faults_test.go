@@ -350,3 +350,41 @@ func TestAllEndpointsDown(t *testing.T) {
 		t.Fatal("cancelled context: no error")
 	}
 }
+
+func TestProbe(t *testing.T) {
+	n := synthNode(t)
+	lagging := evmtest.NewProxy(t, n.URL())
+	lagging.SetLag(10)
+	down := evmtest.NewProxy(t, n.URL())
+	down.Inject(evmtest.Fault{Kind: evmtest.FaultHTTP})
+	c := synthClient(t, nil, []string{down.URL(), lagging.URL(), n.URL()})
+	if err := c.Probe(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st := c.Endpoints()
+	for i, want := range []struct {
+		healthy, lagging bool
+		head             uint64
+	}{{false, false, 0}, {true, true, 190}, {true, false, 200}} {
+		if st[i].Healthy != want.healthy || st[i].Lagging != want.lagging || st[i].Head != want.head {
+			t.Errorf("endpoint %d: %+v, want %+v", i, st[i], want)
+		}
+	}
+	// The next request skips the down endpoint and prefers the current one.
+	if _, err := c.Transfers(context.Background(), 1, 10); err != nil {
+		t.Fatal(err)
+	}
+	if down.Calls("eth_getLogs")+lagging.Calls("eth_getLogs") != 0 {
+		t.Errorf("down or lagging endpoint got eth_getLogs")
+	}
+
+	all := synthClient(t, nil, []string{down.URL()})
+	if err := all.Probe(context.Background()); err == nil {
+		t.Error("probe with every endpoint down: no error")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := all.Run(ctx); err != context.Canceled {
+		t.Errorf("Run after cancel: %v", err)
+	}
+}
