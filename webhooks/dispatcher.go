@@ -71,6 +71,10 @@ const maxRetryAfter = 24 * time.Hour
 // claimBatch caps the deliveries leased by one claim.
 const claimBatch = 100
 
+// minPool is the smallest Redis pool that leaves room for claims and
+// records beside the blocking readers.
+const minPool = outbox.Shards + 8
+
 // Dispatcher consumes the outbox and delivers events to endpoints. Any
 // number of dispatchers may share one Redis.
 type Dispatcher struct {
@@ -90,9 +94,9 @@ type Dispatcher struct {
 }
 
 // NewDispatcher validates the endpoints and options. It does not touch
-// Redis; Run does. Give the client a pool of at least outbox.Shards +
-// Options.Workers/4 connections: each shard's reader holds one while it
-// blocks.
+// Redis; Run does. Give the client a pool of at least outbox.Shards + 8
+// connections (go-redis defaults to 10 per CPU): each shard's reader holds
+// one while it blocks.
 func NewDispatcher(rdb redis.UniversalClient, eps []Endpoint, opts Options) (*Dispatcher, error) {
 	if rdb == nil {
 		return nil, errors.New("webhooks: nil redis client")
@@ -183,6 +187,10 @@ func tenPercent(d time.Duration) time.Duration {
 // is done, then returns nil after in-flight attempts end. Redis and
 // receiver failures are logged and retried, never returned.
 func (d *Dispatcher) Run(ctx context.Context) error {
+	if c, ok := d.rdb.(*redis.Client); ok && c.Options().PoolSize < minPool {
+		d.log.Warn("webhook redis pool is small: each outbox shard's reader holds a connection while it blocks",
+			"pool_size", c.Options().PoolSize, "want_at_least", minPool)
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	for _, s := range outbox.Streams() {
 		g.Go(func() error { return d.readStream(ctx, s) })
