@@ -1,38 +1,40 @@
 package solana
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
-	"github.com/gagliardetto/solana-go"
-	"github.com/gagliardetto/solana-go/rpc"
+	jsoniter "github.com/json-iterator/go"
 )
+
+// wireJSON is the decoder of every node answer and fixture: solana-go's rpc
+// client decodes with the same configuration.
+var wireJSON = jsoniter.ConfigCompatibleWithStandardLibrary
 
 // txn is one transaction reduced to what the delta rule needs. Both wire
 // shapes (a getBlock transaction in accounts or full jsonParsed mode, and a
 // getTransaction answer in json encoding) are decoded into it, so the real
-// fixtures exercise the same delta code as live blocks.
+// fixtures exercise the same delta code as live blocks. Keys stay in their
+// base58 text: only the few a credit names are decoded (see parseKey).
 type txn struct {
 	sig    string
 	failed bool
-	keys   []solana.PublicKey // every account key, lookup-table keys included
+	keys   []string // every account key, lookup-table keys included
 	pre    []balance
 	post   []balance
 }
 
 // balance is one pre- or post-token balance entry. owner and program are
-// optional on the wire (absent in old blocks); absence is "unknown", never a
+// optional on the wire (absent in old blocks): "" is "unknown", never a
 // match.
 type balance struct {
-	index      uint16
-	mint       solana.PublicKey
-	owner      solana.PublicKey
-	hasOwner   bool
-	program    solana.PublicKey
-	hasProgram bool
-	amount     uint64
+	index   uint16
+	mint    string
+	owner   string
+	program string
+	amount  uint64
 }
 
 // block is one produced slot as getBlock reports it.
@@ -47,18 +49,18 @@ type block struct {
 // wireKey is an account key given either as a plain base58 string (json
 // encoding) or as an object {"pubkey": …} (jsonParsed and accounts mode).
 type wireKey struct {
-	key    solana.PublicKey
+	key    string
 	parsed bool
 }
 
 func (k *wireKey) UnmarshalJSON(b []byte) error {
 	if len(b) > 0 && b[0] == '"' {
-		return k.key.UnmarshalJSON(b)
+		return wireJSON.Unmarshal(b, &k.key)
 	}
 	var obj struct {
-		Pubkey *solana.PublicKey `json:"pubkey"`
+		Pubkey *string `json:"pubkey"`
 	}
-	if err := json.Unmarshal(b, &obj); err != nil {
+	if err := wireJSON.Unmarshal(b, &obj); err != nil {
 		return fmt.Errorf("account key: %w", err)
 	}
 	if obj.Pubkey == nil {
@@ -68,16 +70,25 @@ func (k *wireKey) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-type wireMeta struct {
-	Err             json.RawMessage    `json:"err"`
-	Pre             []rpc.TokenBalance `json:"preTokenBalances"`
-	Post            []rpc.TokenBalance `json:"postTokenBalances"`
-	LoadedAddresses *wireLoaded        `json:"loadedAddresses"`
+type wireBalance struct {
+	AccountIndex  *uint16 `json:"accountIndex"`
+	Mint          string  `json:"mint"`
+	Owner         string  `json:"owner"`
+	ProgramID     string  `json:"programId"`
+	UITokenAmount *struct {
+		// Amount is the exact integer; uiAmount is a float and never read.
+		Amount string `json:"amount"`
+	} `json:"uiTokenAmount"`
 }
 
-type wireLoaded struct {
-	Writable []solana.PublicKey `json:"writable"`
-	Readonly []solana.PublicKey `json:"readonly"`
+type wireMeta struct {
+	Err             jsoniter.RawMessage `json:"err"`
+	Pre             []wireBalance       `json:"preTokenBalances"`
+	Post            []wireBalance       `json:"postTokenBalances"`
+	LoadedAddresses *struct {
+		Writable []string `json:"writable"`
+		Readonly []string `json:"readonly"`
+	} `json:"loadedAddresses"`
 }
 
 // wireTx covers accounts mode (transaction.accountKeys) and full mode
@@ -102,19 +113,18 @@ type wireBlock struct {
 }
 
 // decodeBlock decodes a getBlock result (accounts mode, full jsonParsed or
-// transactionDetails "none"). A null result is errNoBlock.
+// transactionDetails "none"). A null or empty result is errNoBlock.
 func decodeBlock(raw []byte) (block, error) {
 	var w *wireBlock
-	if err := json.Unmarshal(raw, &w); err != nil {
+	if len(raw) == 0 {
+		return block{}, errNoBlock
+	}
+	if err := wireJSON.Unmarshal(raw, &w); err != nil {
 		return block{}, fmt.Errorf("decode block: %w", err)
 	}
 	if w == nil {
 		return block{}, errNoBlock
 	}
-	return w.block()
-}
-
-func (w *wireBlock) block() (block, error) {
 	if w.Blockhash == "" || w.PreviousBlockhash == "" {
 		return block{}, errors.New("decode block: blockhash or previousBlockhash missing")
 	}
@@ -136,7 +146,7 @@ func (w *wireBlock) block() (block, error) {
 // encoding.
 func decodeTransaction(raw []byte) (txn, error) {
 	var w *wireTx
-	if err := json.Unmarshal(raw, &w); err != nil {
+	if err := wireJSON.Unmarshal(raw, &w); err != nil {
 		return txn{}, fmt.Errorf("decode transaction: %w", err)
 	}
 	if w == nil {
@@ -150,22 +160,19 @@ func decodeTransaction(raw []byte) (txn, error) {
 }
 
 func (w *wireTx) txn() (txn, error) {
-	if len(w.Transaction.Signatures) == 0 {
+	if len(w.Transaction.Signatures) == 0 || w.Transaction.Signatures[0] == "" {
 		return txn{}, errors.New("no signature")
 	}
-	sig, err := solana.SignatureFromBase58(w.Transaction.Signatures[0])
-	if err != nil {
-		return txn{}, fmt.Errorf("signature: %w", err)
-	}
+	t := txn{sig: w.Transaction.Signatures[0]}
 	if w.Meta == nil {
 		// Without meta the outcome is unknown: refuse rather than guess.
-		return txn{}, fmt.Errorf("tx %s: no meta", sig)
+		return txn{}, fmt.Errorf("tx %.88s: no meta", t.sig)
 	}
 	keys := w.Transaction.AccountKeys
 	if w.Transaction.Message != nil && len(w.Transaction.Message.AccountKeys) > 0 {
 		keys = w.Transaction.Message.AccountKeys
 	}
-	t := txn{sig: sig.String(), keys: make([]solana.PublicKey, 0, len(keys))}
+	t.keys = make([]string, 0, len(keys))
 	plain := false
 	for _, k := range keys {
 		t.keys = append(t.keys, k.key)
@@ -178,38 +185,36 @@ func (w *wireTx) txn() (txn, error) {
 		t.keys = append(t.keys, w.Meta.LoadedAddresses.Writable...)
 		t.keys = append(t.keys, w.Meta.LoadedAddresses.Readonly...)
 	}
-	t.failed = len(w.Meta.Err) > 0 && string(w.Meta.Err) != "null"
+	e := strings.TrimSpace(string(w.Meta.Err))
+	t.failed = e != "" && e != "null"
+	var err error
 	if t.pre, err = balances(w.Meta.Pre, len(t.keys)); err != nil {
-		return txn{}, fmt.Errorf("tx %s: preTokenBalances: %w", t.sig, err)
+		return txn{}, fmt.Errorf("tx %.88s: preTokenBalances: %w", t.sig, err)
 	}
 	if t.post, err = balances(w.Meta.Post, len(t.keys)); err != nil {
-		return txn{}, fmt.Errorf("tx %s: postTokenBalances: %w", t.sig, err)
+		return txn{}, fmt.Errorf("tx %.88s: postTokenBalances: %w", t.sig, err)
 	}
 	return t, nil
 }
 
-func balances(in []rpc.TokenBalance, nkeys int) ([]balance, error) {
+func balances(in []wireBalance, nkeys int) ([]balance, error) {
 	out := make([]balance, 0, len(in))
 	for i, tb := range in {
-		if int(tb.AccountIndex) >= nkeys {
-			return nil, fmt.Errorf("entry %d: accountIndex %d out of %d keys", i, tb.AccountIndex, nkeys)
-		}
-		if tb.UiTokenAmount == nil {
+		switch {
+		case tb.AccountIndex == nil:
+			return nil, fmt.Errorf("entry %d: no accountIndex", i)
+		case int(*tb.AccountIndex) >= nkeys:
+			return nil, fmt.Errorf("entry %d: accountIndex %d out of %d keys", i, *tb.AccountIndex, nkeys)
+		case tb.UITokenAmount == nil:
 			return nil, fmt.Errorf("entry %d: no uiTokenAmount", i)
+		case tb.Mint == "":
+			return nil, fmt.Errorf("entry %d: no mint", i)
 		}
-		// The integer string is exact; uiAmount is a float and never used.
-		amount, err := strconv.ParseUint(tb.UiTokenAmount.Amount, 10, 64)
+		amount, err := strconv.ParseUint(tb.UITokenAmount.Amount, 10, 64)
 		if err != nil {
-			return nil, fmt.Errorf("entry %d: amount %q: %w", i, tb.UiTokenAmount.Amount, err)
+			return nil, fmt.Errorf("entry %d: amount %q: %w", i, tb.UITokenAmount.Amount, err)
 		}
-		b := balance{index: tb.AccountIndex, mint: tb.Mint, amount: amount}
-		if tb.Owner != nil {
-			b.owner, b.hasOwner = *tb.Owner, true
-		}
-		if tb.ProgramId != nil {
-			b.program, b.hasProgram = *tb.ProgramId, true
-		}
-		out = append(out, b)
+		out = append(out, balance{index: *tb.AccountIndex, mint: tb.Mint, owner: tb.Owner, program: tb.ProgramID, amount: amount})
 	}
 	return out, nil
 }

@@ -1,8 +1,11 @@
 package solana
 
 import (
+	"fmt"
+
 	"github.com/depositd/depositd/chains"
 	"github.com/gagliardetto/solana-go"
+	"github.com/mr-tron/base58"
 )
 
 // DropReason says why a token balance change of a configured mint was not
@@ -25,36 +28,61 @@ const (
 	DropNested DropReason = "nested"
 )
 
+// acctKey is a decoded account key with its text, which for a valid 32-byte
+// key is the one canonical base58 form.
+type acctKey struct {
+	text string
+	raw  chains.AddrKey
+}
+
+// parseKey decodes a base58 key of exactly 32 bytes.
+func parseKey(s string) (acctKey, error) {
+	b, err := base58.Decode(s)
+	if err != nil || len(b) != 32 {
+		return acctKey{}, fmt.Errorf("account key %.64q: not base58 of 32 bytes", s)
+	}
+	k := acctKey{text: s}
+	copy(k.raw[:], b)
+	return k, nil
+}
+
 // credit is one positive balance delta that passed the rule.
 type credit struct {
-	mint   *Mint
+	mint   *mintRef
 	index  uint16
-	holder solana.PublicKey // the token account
-	owner  solana.PublicKey // its (unchanged) owner wallet
-	from   solana.PublicKey // owner of the single decreasing account of the mint, if exactly one
+	holder acctKey // the token account
+	owner  acctKey // its (unchanged) owner wallet
+	from   acctKey // owner of the single decreasing account of the mint, if exactly one
 	amount uint64
 }
 
-// dropped is one balance change of a configured mint that was not credited.
+// dropped is one positive balance change of a configured mint that was
+// not credited.
 type dropped struct {
-	mint   *Mint
+	mint   *mintRef
 	reason DropReason
 	index  uint16
-	holder solana.PublicKey
-	owner  solana.PublicKey
+	holder string
+	owner  string
 	amount uint64
+}
+
+// mintRef is a configured mint with its texts for matching wire strings.
+type mintRef struct {
+	*Mint
+	mint, program string
 }
 
 // matcher applies the delta rule for the configured mints.
 type matcher struct {
-	mints  map[solana.PublicKey]*Mint
+	mints  map[string]*mintRef
 	nested func(owner chains.AddrKey) bool // nil: no nested check
 }
 
 func newMatcher(mints []Mint, nested func(chains.AddrKey) bool) *matcher {
-	m := &matcher{mints: make(map[solana.PublicKey]*Mint, len(mints)), nested: nested}
+	m := &matcher{mints: make(map[string]*mintRef, len(mints)), nested: nested}
 	for i := range mints {
-		m.mints[mints[i].Mint] = &mints[i]
+		m.mints[mints[i].Mint.String()] = &mintRef{Mint: &mints[i], mint: mints[i].Mint.String(), program: mints[i].Program.String()}
 	}
 	return m
 }
@@ -63,10 +91,11 @@ func newMatcher(mints []Mint, nested func(chains.AddrKey) bool) *matcher {
 // of a configured mint, joined to its pre balance by accountIndex (missing
 // pre = 0, the account was created in the transaction), a positive delta is
 // credited when the transaction succeeded, both entries name the mint's
-// token program, and the owner is known and unchanged. Amounts are summed
-// per token account, never per owner. Balances whose owner is one of our
-// token accounts (matcher.nested) are dropped as DropNested.
-func (m *matcher) deltas(t *txn) (credits []credit, drops []dropped) {
+// token program, and the owner is known and unchanged. Amounts are per
+// token account, never summed per owner. Balances whose owner is one of our
+// token accounts (matcher.nested) are dropped as DropNested. A key that a
+// credit names and that is not base58 of 32 bytes is an error.
+func (m *matcher) deltas(t *txn) (credits []credit, drops []dropped, err error) {
 	var pre map[uint16]*balance
 	for i := range t.post {
 		post := &t.post[i]
@@ -95,41 +124,62 @@ func (m *matcher) deltas(t *txn) (credits []credit, drops []dropped) {
 		switch {
 		case t.failed:
 			d.reason = DropFailed
-		case !post.hasProgram || post.program != mint.Program || (before != nil && (!before.hasProgram || before.program != mint.Program)):
+		case post.program != mint.program || (before != nil && before.program != mint.program):
 			d.reason = DropProgram
-		case !post.hasOwner || (before != nil && !before.hasOwner):
+		case post.owner == "" || (before != nil && before.owner == ""):
 			d.reason = DropOwnerUnknown
 		case before != nil && before.owner != post.owner:
 			d.reason = DropOwnerChanged
-		case m.nested != nil && m.nested(chains.AddrKey(post.owner)):
-			d.reason = DropNested
+		}
+		c := credit{mint: mint, index: post.index, amount: d.amount}
+		if d.reason == "" {
+			if c.owner, err = parseKey(post.owner); err != nil {
+				return nil, nil, fmt.Errorf("tx %.88s: owner: %w", t.sig, err)
+			}
+			if m.nested != nil && m.nested(c.owner.raw) {
+				d.reason = DropNested
+			}
 		}
 		if d.reason != "" {
 			drops = append(drops, d)
 			continue
 		}
-		credits = append(credits, credit{mint: mint, index: post.index, holder: d.holder, owner: post.owner, amount: d.amount})
+		if c.holder, err = parseKey(t.keys[post.index]); err != nil {
+			return nil, nil, fmt.Errorf("tx %.88s: token account: %w", t.sig, err)
+		}
+		credits = append(credits, c)
 	}
 	if len(credits) > 0 {
-		m.senders(t, pre, credits)
+		if err := validSignature(t.sig); err != nil {
+			return nil, nil, err
+		}
+		if err := senders(t, pre, credits); err != nil {
+			return nil, nil, err
+		}
 	}
-	return credits, drops
+	return credits, drops, nil
+}
+
+func validSignature(s string) error {
+	if _, err := solana.SignatureFromBase58(s); err != nil {
+		return fmt.Errorf("tx signature %.88q: %w", s, err)
+	}
+	return nil
 }
 
 // senders fills credit.from with the owner of the one account of the same
 // mint whose balance fell, when there is exactly one; otherwise the sender
 // stays unknown (swaps, batches).
-func (m *matcher) senders(t *txn, pre map[uint16]*balance, credits []credit) {
+func senders(t *txn, pre map[uint16]*balance, credits []credit) error {
 	post := make(map[uint16]*balance, len(t.post))
 	for i := range t.post {
 		post[t.post[i].index] = &t.post[i]
 	}
 	for i := range credits {
 		c := &credits[i]
-		var from solana.PublicKey
-		n := 0
+		from, n := "", 0
 		for idx, b := range pre {
-			if b.mint != c.mint.Mint || !b.hasOwner {
+			if b.mint != c.mint.mint || b.owner == "" {
 				continue
 			}
 			after := post[idx]
@@ -139,7 +189,12 @@ func (m *matcher) senders(t *txn, pre map[uint16]*balance, credits []credit) {
 			}
 		}
 		if n == 1 {
-			c.from = from
+			k, err := parseKey(from)
+			if err != nil {
+				return fmt.Errorf("tx %.88s: sender: %w", t.sig, err)
+			}
+			c.from = k
 		}
 	}
+	return nil
 }

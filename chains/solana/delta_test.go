@@ -7,6 +7,8 @@ import (
 	"github.com/gagliardetto/solana-go"
 )
 
+const sig1 = "4dHnggcXjvmMJY2J6iGqse12PeCYQzuTySgwJa36K8MuntmwNrCNztvYRX5ZGpQXzKjaf7g5vaZM7LTuXLNbi2Zx"
+
 func key(b byte) solana.PublicKey {
 	var k solana.PublicKey
 	k[0], k[31] = b, 0xA5
@@ -14,7 +16,15 @@ func key(b byte) solana.PublicKey {
 }
 
 func bal(index uint16, mint, owner, program solana.PublicKey, amount uint64) balance {
-	return balance{index: index, mint: mint, owner: owner, hasOwner: true, program: program, hasProgram: true, amount: amount}
+	return balance{index: index, mint: mint.String(), owner: owner.String(), program: program.String(), amount: amount}
+}
+
+func texts(ks ...solana.PublicKey) []string {
+	out := make([]string, len(ks))
+	for i, k := range ks {
+		out[i] = k.String()
+	}
+	return out
 }
 
 func TestDeltas(t *testing.T) {
@@ -26,12 +36,12 @@ func TestDeltas(t *testing.T) {
 		ourATA  = key(3)
 		foreign = key(9)
 		pyusd   = Mint{Symbol: "PYUSD", Mint: key(8), Program: tok22, Decimals: 6}
-		keys    = []solana.PublicKey{key(20), key(21), key(22), key(23)}
+		keys    = texts(key(20), key(21), key(22), key(23))
 	)
 	noOwner := bal(1, usdcMint, wallet, tok, 50)
-	noOwner.hasOwner = false
+	noOwner.owner = ""
 	noProgram := bal(1, usdcMint, wallet, tok, 50)
-	noProgram.hasProgram = false
+	noProgram.program = ""
 	tests := []struct {
 		name    string
 		tx      txn
@@ -71,14 +81,15 @@ func TestDeltas(t *testing.T) {
 	m := newMatcher([]Mint{usdc, pyusd}, func(k chains.AddrKey) bool { return k == chains.AddrKey(ourATA) })
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.tx.keys = keys
-			credits, drops := m.deltas(&tc.tx)
+			tc.tx.keys, tc.tx.sig = keys, sig1
+			credits, drops, err := m.deltas(&tc.tx)
+			must(t, err)
 			if len(credits) != len(tc.amounts) {
 				t.Fatalf("credits %+v; want amounts %v", credits, tc.amounts)
 			}
 			for i, c := range credits {
-				if c.amount != tc.amounts[i] || c.holder != keys[c.index] {
-					t.Errorf("credit %d: %d at holder %s; want %d at %s", i, c.amount, c.holder, tc.amounts[i], keys[c.index])
+				if c.amount != tc.amounts[i] || c.holder.text != keys[c.index] {
+					t.Errorf("credit %d: %d at holder %s; want %d at %s", i, c.amount, c.holder.text, tc.amounts[i], keys[c.index])
 				}
 			}
 			if len(drops) != len(tc.drops) {
@@ -115,10 +126,37 @@ func TestDeltaSender(t *testing.T) {
 	m := newMatcher([]Mint{usdc}, nil)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.tx.keys = []solana.PublicKey{key(20), key(21), key(22)}
-			credits, _ := m.deltas(&tc.tx)
-			if len(credits) != 1 || credits[0].from != tc.want {
+			tc.tx.keys = texts(key(20), key(21), key(22))
+			tc.tx.sig = sig1
+			credits, _, err := m.deltas(&tc.tx)
+			must(t, err)
+			want := ""
+			if !tc.want.IsZero() {
+				want = tc.want.String()
+			}
+			if len(credits) != 1 || credits[0].from.text != want {
 				t.Fatalf("credits %+v; want one from %s", credits, tc.want)
+			}
+		})
+	}
+}
+
+func TestDeltaBadInput(t *testing.T) {
+	tok := solana.TokenProgramID
+	tests := []struct {
+		name string
+		tx   txn
+	}{
+		{name: "holder key not base58", tx: txn{sig: sig1, keys: []string{"0OIl"}, post: []balance{bal(0, usdcMint, key(1), tok, 5)}}},
+		{name: "owner key too short", tx: txn{sig: sig1, keys: texts(key(2)),
+			post: []balance{{index: 0, mint: usdcMint.String(), owner: "abc", program: tok.String(), amount: 5}}}},
+		{name: "signature not 64 bytes", tx: txn{sig: "abc", keys: texts(key(2)), post: []balance{bal(0, usdcMint, key(1), tok, 5)}}},
+	}
+	m := newMatcher([]Mint{usdc}, nil)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if credits, _, err := m.deltas(&tc.tx); err == nil {
+				t.Fatalf("credits %+v, no error", credits)
 			}
 		})
 	}

@@ -120,24 +120,25 @@ func TestFixtureTransactions(t *testing.T) {
 			if tx.sig != tc.sig || tx.failed {
 				t.Fatalf("decoded sig %s failed %v; want %s, success", tx.sig, tx.failed, tc.sig)
 			}
-			credits, drops := m.deltas(&tx)
+			credits, drops, err := m.deltas(&tx)
+			must(t, err)
 			if len(credits) != 1 || len(drops) != 0 {
 				t.Fatalf("credits %+v drops %+v; want exactly one credit", credits, drops)
 			}
 			c := credits[0]
-			if c.owner.String() != tc.owner || c.holder.String() != tc.holder || c.index != tc.index || c.amount != tc.amount {
+			if c.owner.text != tc.owner || c.holder.text != tc.holder || c.index != tc.index || c.amount != tc.amount {
 				t.Errorf("credit %d to %s (holder %s, index %d); want %d to %s (holder %s, index %d)",
-					c.amount, c.owner, c.holder, c.index, tc.amount, tc.owner, tc.holder, tc.index)
+					c.amount, c.owner.text, c.holder.text, c.index, tc.amount, tc.owner, tc.holder, tc.index)
 			}
-			if c.from.String() != tc.from {
-				t.Errorf("from %s, want %s", c.from, tc.from)
+			if c.from.text != tc.from {
+				t.Errorf("from %s, want %s", c.from.text, tc.from)
 			}
-			ata, err := address.SolanaATA(c.owner, usdcMint, solana.TokenProgramID)
+			ata, err := address.SolanaATA(solana.PublicKey(c.owner.raw), usdcMint, solana.TokenProgramID)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if ata != c.holder {
-				t.Errorf("holder %s is not the owner's ATA %s", c.holder, ata)
+			if ata.String() != c.holder.text {
+				t.Errorf("holder %s is not the owner's ATA %s", c.holder.text, ata)
 			}
 		})
 	}
@@ -154,7 +155,8 @@ func TestFixtureAmountsFromIntegerString(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	credits, _ := newMatcher([]Mint{usdc}, nil).deltas(&tx)
+	credits, _, err := newMatcher([]Mint{usdc}, nil).deltas(&tx)
+	must(t, err)
 	if len(credits) != 1 || credits[0].amount != 100000 {
 		t.Fatalf("credits %+v; want 100000 from the amount string", credits)
 	}
@@ -191,14 +193,15 @@ func TestFixtureFailedBlock(t *testing.T) {
 				b.parentAt != 241043140 || len(b.txs) != 1 || len(b.txs[0].keys) != 25 {
 				t.Fatalf("block %s parent %s@%d, %d txs: header or keys misdecoded", b.hash, b.parent, b.parentAt, len(b.txs))
 			}
-			credits, drops := newMatcher([]Mint{usdc, foreign}, nil).deltas(&b.txs[0])
+			credits, drops, err := newMatcher([]Mint{usdc, foreign}, nil).deltas(&b.txs[0])
+			must(t, err)
 			if len(credits) != tc.credits {
 				t.Fatalf("credits %+v; want %d", credits, tc.credits)
 			}
 			if tc.drop == "" && len(drops) != 0 || tc.drop != "" && (len(drops) != 1 || drops[0].reason != tc.drop) {
 				t.Fatalf("drops %+v; want reason %q", drops, tc.drop)
 			}
-			if tc.credits == 1 && (credits[0].amount != 1000000 || credits[0].owner.String() != "Bo9ofFBTrT7GjrjZCseQuB7Hd91d9Ya5G3srhUEDBLD2") {
+			if tc.credits == 1 && (credits[0].amount != 1000000 || credits[0].owner.text != "Bo9ofFBTrT7GjrjZCseQuB7Hd91d9Ya5G3srhUEDBLD2") {
 				t.Fatalf("credit %+v; want 1000000 to Bo9of…", credits[0])
 			}
 		})

@@ -7,7 +7,6 @@ import (
 	"math/big"
 
 	"github.com/depositd/depositd/chains"
-	"github.com/gagliardetto/solana-go"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -50,47 +49,47 @@ func (c *Client) Transfers(ctx context.Context, from, to uint64) ([]chains.Trans
 			continue
 		}
 		for j := range b.txs {
-			out = c.appendTransfers(out, slots[i], b, &b.txs[j])
+			if out, err = c.appendTransfers(out, slots[i], b, &b.txs[j]); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return out, nil
 }
 
-func (c *Client) appendTransfers(out []chains.Transfer, slot uint64, b *block, t *txn) []chains.Transfer {
-	credits, drops := c.match.deltas(t)
+func (c *Client) appendTransfers(out []chains.Transfer, slot uint64, b *block, t *txn) ([]chains.Transfer, error) {
+	credits, drops, err := c.match.deltas(t)
+	if err != nil {
+		return nil, fmt.Errorf("slot %d: %w", slot, err)
+	}
 	for _, cr := range credits {
-		tr := chains.Transfer{
+		out = append(out, chains.Transfer{
 			Chain:     c.cfg.Name,
 			Token:     cr.mint.Symbol,
-			Contract:  cr.mint.Mint.String(),
+			Contract:  cr.mint.mint,
 			TxID:      t.sig,
 			Index:     uint32(cr.index),
 			Block:     slot,
 			BlockHash: b.hash,
-			To:        cr.owner.String(),
-			ToKey:     chains.AddrKey(cr.owner),
-			Holder:    cr.holder.String(),
-			HolderKey: chains.AddrKey(cr.holder),
+			From:      cr.from.text,
+			FromKey:   cr.from.raw,
+			To:        cr.owner.text,
+			ToKey:     cr.owner.raw,
+			Holder:    cr.holder.text,
+			HolderKey: cr.holder.raw,
 			Amount:    new(big.Int).SetUint64(cr.amount),
 			Decimals:  cr.mint.Decimals,
-		}
-		if !cr.from.IsZero() {
-			tr.From, tr.FromKey = cr.from.String(), chains.AddrKey(cr.from)
-		}
-		out = append(out, tr)
+		})
 	}
 	for _, d := range drops {
 		c.dropped(slot, t.sig, d)
 	}
-	return out
+	return out, nil
 }
 
 func (c *Client) dropped(slot uint64, sig string, d dropped) {
 	ev := Drop{Reason: d.reason, Token: d.mint.Symbol, Slot: slot, TxID: sig, Index: d.index,
-		Holder: d.holder.String(), Amount: d.amount, Decimals: d.mint.Decimals}
-	if d.owner != (solana.PublicKey{}) {
-		ev.Owner = d.owner.String()
-	}
+		Holder: d.holder, Owner: d.owner, Amount: d.amount, Decimals: d.mint.Decimals}
 	if d.reason == DropNested {
 		c.cfg.Logger.Warn("deposit into a nested associated token account: recover with RecoverNested",
 			"chain", c.cfg.Name, "token", ev.Token, "slot", slot, "tx", sig, "account", ev.Holder, "owner_token_account", ev.Owner, "amount", d.amount)

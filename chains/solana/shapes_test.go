@@ -68,8 +68,9 @@ func TestNodeBlocksDecodeLikeMainnet(t *testing.T) {
 			if len(b.txs) != 2 || b.txs[0].sig != okSig || b.txs[1].sig != failSig || b.txs[0].failed || !b.txs[1].failed {
 				t.Fatalf("decoded txs %+v; want %s ok, %s failed", b.txs, okSig, failSig)
 			}
-			credits, _ := m.deltas(&b.txs[0])
-			if len(credits) != 1 || credits[0].amount != 100_000 || credits[0].owner != wallet {
+			credits, _, err := m.deltas(&b.txs[0])
+			must(t, err)
+			if len(credits) != 1 || credits[0].amount != 100_000 || credits[0].owner.text != wallet.String() {
 				t.Fatalf("credits %+v", credits)
 			}
 		})

@@ -21,7 +21,7 @@ type net struct {
 	mints  []Mint
 }
 
-func startNet(t *testing.T, opts solnet.Options) *net {
+func startNet(t testing.TB, opts solnet.Options) *net {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -59,7 +59,7 @@ func (n *net) client(t *testing.T, mutate func(*Config)) *Client {
 	return c
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

@@ -20,34 +20,51 @@ type blockConfig struct {
 	Commitment                     *string `json:"commitment"`
 }
 
-func (v view) getBlock(params []json.RawMessage) (any, *rpcErr) {
+// findBlock resolves a getBlock request under the node's lock; the
+// rendering (renderBlock) reads only immutable data and runs outside it.
+func (v view) findBlock(params []json.RawMessage) (*blk, blockConfig, *rpcErr) {
 	var slot uint64
 	if len(params) == 0 || json.Unmarshal(params[0], &slot) != nil {
-		return nil, errf(-32602, "Invalid params: slot")
+		return nil, blockConfig{}, errf(-32602, "Invalid params: slot")
 	}
 	cfg := blockConfig{Encoding: "json", TransactionDetails: "full"}
 	if len(params) > 1 {
 		if err := json.Unmarshal(params[1], &cfg); err != nil {
-			return nil, errf(-32602, "Invalid params: %v", err)
+			return nil, cfg, errf(-32602, "Invalid params: %v", err)
 		}
 	}
 	c, e := commitment(params, 1)
 	if e != nil {
-		return nil, e
+		return nil, cfg, e
 	}
 	if c == "processed" {
-		return nil, errf(-32602, "Method does not support commitment below `confirmed`")
+		return nil, cfg, errf(-32602, "Method does not support commitment below `confirmed`")
 	}
 	if slot > v.slotAt(c) {
-		return nil, errf(-32004, "Block not available for slot %d", slot)
+		return nil, cfg, errf(-32004, "Block not available for slot %d", slot)
 	}
 	b := v.c.blocks[slot]
 	if b == nil {
-		return nil, errf(-32007, "Slot %d was skipped, or missing due to ledger jump to recent snapshot", slot)
+		return nil, cfg, errf(-32007, "Slot %d was skipped, or missing due to ledger jump to recent snapshot", slot)
 	}
+	switch cfg.TransactionDetails {
+	case "none", "signatures", "accounts":
+	case "full":
+		if cfg.Encoding != "jsonParsed" {
+			return nil, cfg, errf(-32602, "Invalid params: solnet serves full transactions as jsonParsed only, not %q", cfg.Encoding)
+		}
+	default:
+		return nil, cfg, errf(-32602, "Invalid params: unknown variant `%s`, expected one of `full`, `accounts`, `signatures`, `none`", cfg.TransactionDetails)
+	}
+	return b, cfg, nil
+}
+
+// renderBlock renders a produced slot as getBlock answers it. Blocks and
+// their transactions never change once mined.
+func renderBlock(b *blk, cfg blockConfig, opts *Options) map[string]any {
 	out := map[string]any{
 		"blockHeight":       b.height,
-		"blockTime":         v.opts.Genesis.Add(time.Duration(slot) * v.opts.SlotTime).Unix(),
+		"blockTime":         opts.Genesis.Add(time.Duration(b.slot) * opts.SlotTime).Unix(),
 		"blockhash":         b.hash,
 		"parentSlot":        b.parent,
 		"previousBlockhash": b.parentHash,
@@ -57,38 +74,26 @@ func (v view) getBlock(params []json.RawMessage) (any, *rpcErr) {
 	}
 	version := cfg.MaxSupportedTransactionVersion != nil
 	switch cfg.TransactionDetails {
-	case "none":
 	case "signatures":
 		sigs := make([]string, len(b.txs))
 		for i, t := range b.txs {
 			sigs[i] = t.sig.String()
 		}
 		out["signatures"] = sigs
-	case "accounts":
+	case "accounts", "full":
 		txs := make([]any, len(b.txs))
 		for i, t := range b.txs {
-			txs[i] = v.c.renderTx(t, b, false, version)
+			txs[i] = renderTx(t, b, cfg.TransactionDetails == "full", version)
 		}
 		out["transactions"] = txs
-	case "full":
-		if cfg.Encoding != "jsonParsed" {
-			return nil, errf(-32602, "Invalid params: solnet serves full transactions as jsonParsed only, not %q", cfg.Encoding)
-		}
-		txs := make([]any, len(b.txs))
-		for i, t := range b.txs {
-			txs[i] = v.c.renderTx(t, b, true, version)
-		}
-		out["transactions"] = txs
-	default:
-		return nil, errf(-32602, "Invalid params: unknown variant `%s`, expected one of `full`, `accounts`, `signatures`, `none`", cfg.TransactionDetails)
 	}
-	return out, nil
+	return out
 }
 
 // renderTx renders one transaction: full (jsonParsed message,
 // instructions, logs) or accounts mode (keys and balances only, as agave's
 // build_simple_ui_transaction_status_meta).
-func (c *chain) renderTx(t *tx, b *blk, full, version bool) map[string]any {
+func renderTx(t *tx, b *blk, full, version bool) map[string]any {
 	keys := make([]any, len(t.keys))
 	for i, k := range t.keys {
 		keys[i] = map[string]any{"pubkey": k.key.String(), "signer": k.signer, "source": "transaction", "writable": k.writable}

@@ -94,7 +94,12 @@ func writeJSON(w http.ResponseWriter, v any) {
 // status is an HTTP-level failure.
 func (n *Node) serve(ep int, req request) (response, int) {
 	n.mu.Lock()
-	defer n.mu.Unlock()
+	locked := true
+	defer func() {
+		if locked {
+			n.mu.Unlock()
+		}
+	}()
 	n.calls[ep][req.Method]++
 	res := response{JSONRPC: "2.0", ID: req.ID}
 	var lag uint64
@@ -117,6 +122,17 @@ func (n *Node) serve(ep int, req request) (response, int) {
 		}
 	}
 	v := view{c: n.chain, lag: lag, opts: &n.opts}
+	if req.Method == "getBlock" {
+		b, cfg, e := v.findBlock(req.Params)
+		n.mu.Unlock()
+		locked = false
+		if e != nil {
+			res.Error = e
+			return res, 0
+		}
+		res.Result = renderBlock(b, cfg, &n.opts)
+		return res, 0
+	}
 	result, e := v.call(req.Method, req.Params)
 	if e != nil {
 		res.Error = e
@@ -187,8 +203,6 @@ func (v view) call(method string, params []json.RawMessage) (any, *rpcErr) {
 		return v.slotAt(c), nil
 	case "getBlocks":
 		return v.getBlocks(params)
-	case "getBlock":
-		return v.getBlock(params)
 	case "getAccountInfo":
 		return v.getAccountInfo(params)
 	case "getSignatureStatuses":

@@ -1,0 +1,111 @@
+package solana
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/depositd/depositd/internal/devnet/solnet"
+	"github.com/gagliardetto/solana-go/rpc"
+)
+
+const (
+	benchSlots     = 200
+	benchTransfers = 20 // per slot
+)
+
+// backfill builds benchSlots finalized slots of benchTransfers USDC
+// transfers each (every one creating its recipient's ATA), with a skipped
+// slot after every tenth.
+func backfill(b *testing.B) (*net, uint64, uint64) {
+	b.Helper()
+	n := startNet(b, solnet.Options{FinalLag: 1})
+	first, _ := n.node.Slot()
+	first++
+	for s := range benchSlots {
+		for range benchTransfers {
+			if _, err := n.node.Transfer(usdcMint, n.sender, n.node.NewWallet(), 1_000); err != nil {
+				b.Fatal(err)
+			}
+		}
+		n.node.Mine()
+		if s%10 == 9 {
+			n.node.Skip(1)
+		}
+	}
+	n.node.Mine()
+	last, _ := n.node.Slot()
+	return n, first, last - 1
+}
+
+func benchClient(b *testing.B, n *net, concurrency int) *Client {
+	c, err := New(Config{Endpoints: n.node.URLs(), Mints: n.mints, Concurrency: concurrency})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	if _, err := c.Heads(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+// BenchmarkTransfers measures Transfers over the backfill, one getBlock at
+// a time (the ratio against BenchmarkBareGetBlock is the adapter's
+// overhead) and with the default concurrency.
+func BenchmarkTransfers(b *testing.B) {
+	n, from, to := backfill(b)
+	for _, bc := range []struct {
+		name        string
+		concurrency int
+	}{{"sequential", 1}, {"concurrent-8", 8}} {
+		b.Run(bc.name, func(b *testing.B) {
+			c := benchClient(b, n, bc.concurrency)
+			ctx := context.Background()
+			var got int
+			b.ResetTimer()
+			for b.Loop() {
+				ts, err := c.Transfers(ctx, from, to)
+				if err != nil {
+					b.Fatal(err)
+				}
+				got = len(ts)
+			}
+			if got != benchSlots*benchTransfers {
+				b.Fatalf("%d transfers; want %d", got, benchSlots*benchTransfers)
+			}
+			reportRates(b)
+		})
+	}
+}
+
+// BenchmarkBareGetBlock is the floor: the same getBlock calls (accounts
+// mode, jsonParsed, finalized) in a loop over the produced slots, results
+// kept as raw JSON, through the same solana-go rpc client.
+func BenchmarkBareGetBlock(b *testing.B) {
+	n, from, to := backfill(b)
+	cl := rpc.New(n.node.URL())
+	ctx := context.Background()
+	var slots []uint64
+	if err := cl.RPCCallForInto(ctx, &slots, "getBlocks", []any{from, to, map[string]any{"commitment": "finalized"}}); err != nil {
+		b.Fatal(err)
+	}
+	opts := map[string]any{"encoding": "jsonParsed", "transactionDetails": "accounts", "maxSupportedTransactionVersion": 0,
+		"rewards": false, "commitment": "finalized"}
+	b.ResetTimer()
+	for b.Loop() {
+		for _, s := range slots {
+			var raw json.RawMessage
+			if err := cl.RPCCallForInto(ctx, &raw, "getBlock", []any{s, opts}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	reportRates(b)
+}
+
+func reportRates(b *testing.B) {
+	sec := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(benchSlots/sec, "slots/s")
+	b.ReportMetric(benchSlots*benchTransfers/sec, "transfers/s")
+}
