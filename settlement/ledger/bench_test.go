@@ -4,8 +4,11 @@ import (
 	"context"
 	"os"
 	"strconv"
+	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // The benchmarks credit unique deposits spread over 64 accounts (all 16
@@ -33,13 +36,61 @@ func benchEnv(b *testing.B) (*env, func() Deposit) {
 	return e, next
 }
 
-func reportRate(b *testing.B, credits int64) {
+// meter measures CPU time per credit on both sides, which a shared machine
+// disturbs far less than wall-clock rates: redis-server's own (INFO cpu)
+// and this process's (getrusage).
+type meter struct {
+	e             *env
+	redis, client float64 // seconds at start
+}
+
+func startMeter(b *testing.B, e *env) *meter {
+	m := &meter{e: e}
+	m.redis, m.client = redisCPU(b, e), clientCPU(b)
+	b.ResetTimer()
+	return m
+}
+
+func (m *meter) report(b *testing.B, credits int64) {
+	b.StopTimer()
 	b.ReportMetric(float64(credits)/b.Elapsed().Seconds(), "credits/s")
+	if credits > 0 {
+		b.ReportMetric((redisCPU(b, m.e)-m.redis)*1e6/float64(credits), "redis-cpu-µs/credit")
+		b.ReportMetric((clientCPU(b)-m.client)*1e6/float64(credits), "client-cpu-µs/credit")
+	}
+}
+
+func redisCPU(b *testing.B, e *env) float64 {
+	info, err := e.rdb.Info(context.Background(), "cpu").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var total float64
+	for _, line := range strings.Split(info, "\n") {
+		k, v, _ := strings.Cut(strings.TrimSpace(line), ":")
+		if k == "used_cpu_sys" || k == "used_cpu_user" {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				b.Fatal(err)
+			}
+			total += f
+		}
+	}
+	return total
+}
+
+func clientCPU(b *testing.B) float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 // BenchmarkCredit is one Credit at a time: two round trips each.
 func BenchmarkCredit(b *testing.B) {
 	e, next := benchEnv(b)
+	m := startMeter(b, e)
 	ctx := context.Background()
 	var credits int64
 	for b.Loop() {
@@ -48,13 +99,14 @@ func BenchmarkCredit(b *testing.B) {
 		}
 		credits++
 	}
-	reportRate(b, credits)
+	m.report(b, credits)
 }
 
 // BenchmarkCreditParallel is many goroutines calling Credit, as several
 // chain watchers would.
 func BenchmarkCreditParallel(b *testing.B) {
 	e, next := benchEnv(b)
+	m := startMeter(b, e)
 	ctx := context.Background()
 	var credits atomic.Int64
 	b.SetParallelism(16)
@@ -67,13 +119,14 @@ func BenchmarkCreditParallel(b *testing.B) {
 			credits.Add(1)
 		}
 	})
-	reportRate(b, credits.Load())
+	m.report(b, credits.Load())
 }
 
 // BenchmarkCreditBatch credits through CreditBatch, 256 deposits per call
 // (a watcher's block range): one op is one credit.
 func BenchmarkCreditBatch(b *testing.B) {
 	e, next := benchEnv(b)
+	m := startMeter(b, e)
 	var credits int64
 	batch := make([]Deposit, 0, batchSize)
 	for b.Loop() {
@@ -84,13 +137,14 @@ func BenchmarkCreditBatch(b *testing.B) {
 		}
 	}
 	credits += flush(b, e, batch)
-	reportRate(b, credits)
+	m.report(b, credits)
 }
 
 // BenchmarkCreditBatchParallel is 4*GOMAXPROCS goroutines each crediting
 // through CreditBatch, 256 per call, as several chain watchers would.
 func BenchmarkCreditBatchParallel(b *testing.B) {
 	e, next := benchEnv(b)
+	m := startMeter(b, e)
 	var credits atomic.Int64
 	b.SetParallelism(4)
 	b.RunParallel(func(pb *testing.PB) {
@@ -104,7 +158,7 @@ func BenchmarkCreditBatchParallel(b *testing.B) {
 		}
 		credits.Add(flush(b, e, batch))
 	})
-	reportRate(b, credits.Load())
+	m.report(b, credits.Load())
 }
 
 const batchSize = 256
