@@ -41,25 +41,27 @@ type held struct {
 func (c *Client) blockRange(ctx context.Context, start, end uint64) ([]held, error) {
 	var out []held
 	err := c.full.do(ctx, fmt.Sprintf("blocks [%d, %d]", start, end), func(ctx context.Context, w wallet) error {
-		list, err := w.blocks(ctx, start, end+1)
+		bs, err := w.blocks(ctx, start, end+1)
 		if err != nil {
 			return err
 		}
-		bs := list.GetBlock()
 		if uint64(len(bs)) != end-start+1 {
 			return fmt.Errorf("blocks [%d, %d]: node has %d: %w", start, end, len(bs), chains.ErrNotFound)
 		}
 		out = make([]held, len(bs))
 		for i, b := range bs {
-			if out[i].header, err = parseHeader(b, start+uint64(i)); err != nil {
+			if out[i].header, err = parseHeader(b.ext, start+uint64(i)); err != nil {
 				return err
 			}
-			out[i].txids = make(map[string]struct{}, len(b.GetTransactions()))
-			for _, tx := range b.GetTransactions() {
-				out[i].txids[string(tx.GetTxid())] = struct{}{}
+			out[i].txids = make(map[string]struct{}, len(b.txids))
+			for _, id := range b.txids {
+				if len(id) != 32 {
+					return fmt.Errorf("block %d: txid of %d bytes", start+uint64(i), len(id))
+				}
+				out[i].txids[string(id)] = struct{}{}
 			}
-			if len(out[i].txids) != len(b.GetTransactions()) {
-				return fmt.Errorf("block %d: repeated or missing txids", start+uint64(i))
+			if len(out[i].txids) != len(b.txids) {
+				return fmt.Errorf("block %d: txid listed twice", start+uint64(i))
 			}
 		}
 		return nil

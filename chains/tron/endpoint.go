@@ -29,9 +29,9 @@ type wallet interface {
 	nowBlock(ctx context.Context) (*api.BlockExtention, error)
 	block(ctx context.Context, n uint64, detail bool) (*api.BlockExtention, error)
 	infos(ctx context.Context, n uint64) (*api.TransactionInfoList, error)
-	// blocks returns blocks [start, end) with their transactions, at most
-	// 100; only the Wallet service offers it.
-	blocks(ctx context.Context, start, end uint64) (*api.BlockListExtention, error)
+	// blocks returns the headers, ids and txids of blocks [start, end), at
+	// most 100; only the Wallet service offers it.
+	blocks(ctx context.Context, start, end uint64) ([]listedBlock, error)
 	constant(ctx context.Context, ct *core.TriggerSmartContract) (*api.TransactionExtention, error)
 }
 
@@ -50,8 +50,15 @@ func (f fullNode) infos(ctx context.Context, n uint64) (*api.TransactionInfoList
 	return f.gc.GetBlockInfoByNumCtx(ctx, int64(n))
 }
 
-func (f fullNode) blocks(ctx context.Context, start, end uint64) (*api.BlockListExtention, error) {
-	return f.gc.GetBlockByLimitNextCtx(ctx, int64(start), int64(end))
+// blocks calls GetBlockByLimitNext2 on the SDK's connection but decodes
+// only headers, ids and txids of the answer (see decodeBlockList).
+func (f fullNode) blocks(ctx context.Context, start, end uint64) ([]listedBlock, error) {
+	var raw []byte
+	req := &api.BlockLimit{StartNum: int64(start), EndNum: int64(end)}
+	if err := f.gc.Conn.Invoke(ctx, api.Wallet_GetBlockByLimitNext2_FullMethodName, req, &raw, grpc.ForceCodec(rawCodec{})); err != nil {
+		return nil, fmt.Errorf("get block by limit next: %w", err)
+	}
+	return decodeBlockList(raw)
 }
 
 func (f fullNode) constant(ctx context.Context, ct *core.TriggerSmartContract) (*api.TransactionExtention, error) {
@@ -73,7 +80,7 @@ func (s solidityNode) infos(ctx context.Context, n uint64) (*api.TransactionInfo
 	return s.c.GetTransactionInfoByBlockNum(ctx, &api.NumberMessage{Num: int64(n)})
 }
 
-func (s solidityNode) blocks(context.Context, uint64, uint64) (*api.BlockListExtention, error) {
+func (s solidityNode) blocks(context.Context, uint64, uint64) ([]listedBlock, error) {
 	return nil, errors.New("WalletSolidity has no GetBlockByLimitNext2")
 }
 
