@@ -40,7 +40,7 @@ type CouponView struct {
 // scope is ErrExists. ErrNotFound if the account does not exist.
 func (s *Service) AddCoupon(ctx context.Context, c Coupon) error {
 	if err := c.Validate(); err != nil {
-		return err
+		return invalid(err)
 	}
 	if err := validID("coupon", c.ID); err != nil {
 		return err
@@ -135,7 +135,7 @@ type discountJSON struct {
 // with other content is ErrExists. ErrNotFound if the account is missing.
 func (s *Service) AddDiscount(ctx context.Context, d Discount) error {
 	if err := d.Validate(); err != nil {
-		return err
+		return invalid(err)
 	}
 	if err := validID("discount", d.ID); err != nil {
 		return err
@@ -271,7 +271,7 @@ func (s *Service) thresholds(ctx context.Context, account string) ([]money.Units
 // 1..64 of A-Z a-z 0-9 _ . -.
 func validID(what, id string) error {
 	if _, err := ledger.ParseAccountID(id); err != nil {
-		return fmt.Errorf("%s id %q: use 1..64 of A-Z a-z 0-9 _ . -", what, id)
+		return invalid(fmt.Errorf("%s id %q: use 1..64 of A-Z a-z 0-9 _ . -", what, id))
 	}
 	return nil
 }

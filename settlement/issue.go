@@ -28,7 +28,7 @@ import (
 // failed, wraps the settlement error; the statement is then returned too.
 func (s *Service) IssueStatement(ctx context.Context, st Statement) (Statement, error) {
 	if err := st.Validate(); err != nil {
-		return Statement{}, err
+		return Statement{}, invalid(err)
 	}
 	if err := validID("statement", st.ID); err != nil {
 		return Statement{}, err
@@ -143,7 +143,7 @@ func (s *Service) checkMembers(ctx context.Context, st Statement) error {
 			return fmt.Errorf("statement %s: line %d: member_account: %w", st.ID, i+1, err)
 		}
 		if string(m.Master) != st.Account {
-			return fmt.Errorf("statement %s: line %d: member_account %s is not a member of %s", st.ID, i+1, l.MemberAccount, st.Account)
+			return invalid(fmt.Errorf("statement %s: line %d: member_account %s is not a member of %s", st.ID, i+1, l.MemberAccount, st.Account))
 		}
 		seen[l.MemberAccount] = true
 	}

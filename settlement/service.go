@@ -84,7 +84,7 @@ func (s *Service) step(ctx context.Context, name string, t ledger.Txn) (ledger.R
 func (s *Service) account(ctx context.Context, id string) (ledger.Account, error) {
 	aid, err := ledger.ParseAccountID(id)
 	if err != nil {
-		return ledger.Account{}, err
+		return ledger.Account{}, invalid(err)
 	}
 	a, err := s.l.Account(ctx, aid)
 	if errors.Is(err, ledger.ErrNotFound) {

@@ -24,6 +24,24 @@ var ErrNotFound = errors.New("not found")
 // ErrExists is returned when an id is reused with different content.
 var ErrExists = errors.New("exists with different content")
 
+// ErrInvalid is matched by errors caused by the caller's input (a bad id,
+// amount, rate or line, a member account of another master), as opposed
+// to storage failures: the API answers them with a 4xx.
+var ErrInvalid = errors.New("invalid input")
+
+type invalidError struct{ err error }
+
+func (e invalidError) Error() string   { return e.err.Error() }
+func (e invalidError) Unwrap() []error { return []error{e.err, ErrInvalid} }
+
+// invalid marks err as caused by the caller's input.
+func invalid(err error) error {
+	if err == nil {
+		return nil
+	}
+	return invalidError{err}
+}
+
 // docLine is the stored, immutable form of a priced line.
 type docLine struct {
 	Service      string       `json:"s"`

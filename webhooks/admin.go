@@ -17,6 +17,10 @@ import (
 // ErrNotFound is returned for an unknown delivery id.
 var ErrNotFound = errors.New("webhook delivery not found")
 
+// ErrBadFilter is matched by the errors of a malformed listing or
+// redelivery request (status, endpoint name, limit, cursor).
+var ErrBadFilter = errors.New("bad filter")
+
 // Filter selects deliveries to list.
 type Filter struct {
 	Status   string // one of the Status* values; "" for any
@@ -30,13 +34,13 @@ type Filter struct {
 // bad filters are errors naming the field.
 func (d *Dispatcher) Deliveries(ctx context.Context, f Filter) ([]Delivery, string, error) {
 	if f.Status != "" && !slices.Contains(statuses, f.Status) {
-		return nil, "", fmt.Errorf("status %q: want one of %s", f.Status, strings.Join(statuses, ", "))
+		return nil, "", fmt.Errorf("%w: status %q: want one of %s", ErrBadFilter, f.Status, strings.Join(statuses, ", "))
 	}
 	if f.Endpoint != "" && !nameRE.MatchString(f.Endpoint) {
-		return nil, "", fmt.Errorf("endpoint %q: not a valid name", f.Endpoint)
+		return nil, "", fmt.Errorf("%w: endpoint %q: not a valid name", ErrBadFilter, f.Endpoint)
 	}
 	if f.Limit < 0 || f.Limit > 500 {
-		return nil, "", fmt.Errorf("limit %d: want 1 to 500", f.Limit)
+		return nil, "", fmt.Errorf("%w: limit %d: want 1 to 500", ErrBadFilter, f.Limit)
 	}
 	if f.Limit == 0 {
 		f.Limit = 50
@@ -45,7 +49,7 @@ func (d *Dispatcher) Deliveries(ctx context.Context, f Filter) ([]Delivery, stri
 	if f.Cursor != "" {
 		m, err := base64.RawURLEncoding.DecodeString(f.Cursor)
 		if err != nil || !strings.Contains(string(m), "|") {
-			return nil, "", errors.New("cursor: malformed")
+			return nil, "", fmt.Errorf("%w: cursor: malformed", ErrBadFilter)
 		}
 		start = "(" + string(m)
 	}
@@ -157,7 +161,7 @@ func (d *Dispatcher) Redeliver(ctx context.Context, id string) error {
 // returns how many it queued.
 func (d *Dispatcher) RedeliverFailed(ctx context.Context, endpoint string, since time.Time) (int, error) {
 	if !nameRE.MatchString(endpoint) {
-		return 0, fmt.Errorf("endpoint %q: not a valid name", endpoint)
+		return 0, fmt.Errorf("%w: endpoint %q: not a valid name", ErrBadFilter, endpoint)
 	}
 	var ids []string
 	for _, s := range []string{StatusFailed, StatusDead, StatusDisabled} {
