@@ -6,8 +6,8 @@
 --
 -- Amounts are int64 decimal strings. Lua numbers are doubles, exact only to
 -- 2^53, so a value is held as a normalised pair h*1e9 + l with |l| < 1e9 and
--- h, l of the same sign; no intermediate leaves the exact range, and the new
--- value is written back as its exact decimal string (never a float).
+-- h, l of the same sign; no intermediate leaves the exact range. The checks
+-- use these pairs; the writes use HINCRBY, which is int64 in Redis itself.
 local B = 1000000000
 
 local function parse(s)
@@ -108,7 +108,6 @@ local function step(k, a)
       return {'conflict', KEYS[gk + i], ARGV[ga + 2 * i], have, ARGV[ga + 2 * i + 1]}
     end
   end
-  local aw, sw = {}, {} -- HSET arguments: book, exact new value
   local ai, si = 3, 0
   for i = 0, nb - 1 do
     local p = ba + 4 * i
@@ -130,10 +129,6 @@ local function step(k, a)
     if string.find(floor, 'c', 1, true) and cmp(nh, nl, -lh, -ll) < 0 then
       return {'insufficient', book, str(nh, nl), str(-lh, -ll)}
     end
-    local w = aw
-    if ARGV[p] == 's' then w = sw end
-    w[#w + 1] = book
-    w[#w + 1] = str(nh, nl)
   end
 
   -- Writes.
@@ -153,17 +148,21 @@ local function step(k, a)
     'p', postings, 'm', meta, 'ev', table.concat(evs, ' '))
   redis.call('HSET', idem, key, eid .. '|' .. account .. '|' .. sid .. '|' .. fp)
 
-  -- _ver stays far below 2^53.
-  aw[#aw + 1] = '_ver'
-  aw[#aw + 1] = string.format('%d', tonumber(av[1]) + 1)
-  aw[#aw + 1] = '_last'
-  aw[#aw + 1] = msid
-  if newlimit ~= '' then
-    aw[#aw + 1] = '_limit'
-    aw[#aw + 1] = newlimit
+  -- The checks above proved every new value fits int64; HINCRBY applies
+  -- it with Redis's own integer arithmetic.
+  for i = 0, nb - 1 do
+    local p = ba + 4 * i
+    local h = acct
+    if ARGV[p] == 's' then h = sys end
+    redis.call('HINCRBY', h, ARGV[p + 1], ARGV[p + 2])
   end
-  redis.call('HSET', acct, unpack(aw))
-  if #sw > 0 then redis.call('HSET', sys, unpack(sw)) end
+  -- _ver stays far below 2^53.
+  local head = {'_ver', string.format('%d', tonumber(av[1]) + 1), '_last', msid}
+  if newlimit ~= '' then
+    head[5] = '_limit'
+    head[6] = newlimit
+  end
+  redis.call('HSET', acct, unpack(head))
   for i = 0, ns - 1 do
     redis.call('HSET', KEYS[sk + i], ARGV[sa + 2 * i], ARGV[sa + 2 * i + 1])
   end
