@@ -92,7 +92,7 @@ func (r *recorder) Credit(ctx context.Context, t chains.Transfer, account string
 }
 
 // credited returns the sorted credited ids and the counter.
-func (r *recorder) credited(t *testing.T) ([]string, int) {
+func (r *recorder) credited(t testing.TB) ([]string, int) {
 	t.Helper()
 	ctx := context.Background()
 	keys, err := r.rdb.Keys(ctx, "credit:*").Result()
@@ -262,7 +262,7 @@ func counter(t *testing.T, reg *prometheus.Registry, name string, labels map[str
 	return sum
 }
 
-func testMetrics(t *testing.T) *Metrics {
+func testMetrics(t testing.TB) *Metrics {
 	t.Helper()
 	m, err := NewMetrics(prometheus.NewRegistry())
 	if err != nil {
