@@ -8,10 +8,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -32,9 +33,6 @@ func BenchmarkDeliveries(b *testing.B) {
 
 func benchDeliveries(b *testing.B, perSecond int) {
 	_, rdb := newRedis(b)
-	if os.Getenv("BENCH_FSYNC") != "" {
-		rdb.ConfigSet(context.Background(), "appendfsync", os.Getenv("BENCH_FSYNC"))
-	}
 	rcv := NewReceiver([]string{testSecret}, nil)
 	var mu sync.Mutex
 	lat := make([]time.Duration, 0, b.N)
@@ -69,6 +67,7 @@ func benchDeliveries(b *testing.B, perSecond int) {
 		<-runErr
 	})
 
+	redisCPU0, procCPU0 := redisCPUSeconds(b, rdb), processCPUSeconds()
 	b.ResetTimer()
 	start := time.Now()
 	var tick *time.Ticker
@@ -103,10 +102,8 @@ func benchDeliveries(b *testing.B, perSecond int) {
 	}
 	elapsed := time.Since(start)
 	b.StopTimer()
-	if os.Getenv("BENCH_REDIS_CPU") != "" {
-		info, _ := rdb.Info(context.Background(), "cpu").Result()
-		b.Log(info)
-	}
+	redisCPU := redisCPUSeconds(b, rdb) - redisCPU0
+	procCPU := processCPUSeconds() - procCPU0
 	mu.Lock()
 	slices.Sort(lat)
 	p := func(q float64) float64 { return float64(lat[int(q*float64(len(lat)-1))].Microseconds()) / 1000 }
@@ -114,4 +111,36 @@ func benchDeliveries(b *testing.B, perSecond int) {
 	b.ReportMetric(p(0.50), "p50_ms")
 	b.ReportMetric(p(0.99), "p99_ms")
 	mu.Unlock()
+	// CPU spent per delivery, so that figures from a shared machine can be
+	// read against its load: the test process (dispatcher, receiver and
+	// producer) and redis-server.
+	b.ReportMetric(procCPU*1e6/float64(b.N), "proc_cpu_us/op")
+	b.ReportMetric(redisCPU*1e6/float64(b.N), "redis_cpu_us/op")
+}
+
+// redisCPUSeconds reads redis-server's user+system CPU time.
+func redisCPUSeconds(b *testing.B, rdb *redis.Client) float64 {
+	info, err := rdb.Info(context.Background(), "cpu").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	total := 0.0
+	for _, line := range strings.Split(info, "\r\n") {
+		k, v, _ := strings.Cut(line, ":")
+		if k == "used_cpu_user" || k == "used_cpu_sys" {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				b.Fatalf("INFO cpu %s: %v", line, err)
+			}
+			total += f
+		}
+	}
+	return total
+}
+
+// processCPUSeconds is this process's user+system CPU time.
+func processCPUSeconds() float64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
