@@ -24,10 +24,12 @@ type Options struct {
 	// Ready reports whether the daemon can serve (Redis reachable).
 	Ready func(ctx context.Context) error
 
-	Ledger    Ledger
-	Addresses AddressBook
-	Deposits  Deposits
-	Chains    Chains
+	Ledger     Ledger
+	Addresses  AddressBook
+	Deposits   Deposits
+	Chains     Chains
+	Settlement Settlement
+	Webhooks   Webhooks
 }
 
 // Server is the HTTP API. Create with New; serve Handler().
@@ -80,6 +82,25 @@ func (s *Server) routes() {
 		m.HandleFunc("GET /v1/chains", s.require(ScopeRead, s.listChains))
 		m.HandleFunc("POST /v1/chains/{name}/pause", s.require(ScopeWrite, s.pauseChain))
 		m.HandleFunc("POST /v1/chains/{name}/resume", s.require(ScopeWrite, s.resumeChain))
+	}
+	if s.opts.Settlement != nil {
+		m.HandleFunc("POST /v1/statements", s.require(ScopeWrite, s.createStatement))
+		m.HandleFunc("GET /v1/statements", s.require(ScopeRead, s.listStatements))
+		m.HandleFunc("GET /v1/statements/{id}", s.require(ScopeRead, s.getStatement))
+		m.HandleFunc("POST /v1/accounts/{id}/settle", s.require(ScopeWrite, s.settleAccount))
+		m.HandleFunc("PUT /v1/accounts/{id}/credit-limit", s.require(ScopeWrite, s.setCreditLimit))
+		m.HandleFunc("PUT /v1/accounts/{id}/alert-thresholds", s.require(ScopeWrite, s.setAlertThresholds))
+		m.HandleFunc("POST /v1/coupons", s.require(ScopeWrite, s.createCoupon))
+		m.HandleFunc("GET /v1/accounts/{id}/coupons", s.require(ScopeRead, s.listCoupons))
+		m.HandleFunc("POST /v1/discounts", s.require(ScopeWrite, s.createDiscount))
+		m.HandleFunc("GET /v1/accounts/{id}/discounts", s.require(ScopeRead, s.listDiscounts))
+		m.HandleFunc("GET /v1/reconciliation", s.require(ScopeRead, s.reconcile))
+	}
+	if s.opts.Webhooks != nil {
+		m.HandleFunc("GET /v1/webhooks/deliveries", s.require(ScopeRead, s.listDeliveries))
+		m.HandleFunc("GET /v1/webhooks/deliveries/{id}", s.require(ScopeRead, s.getDelivery))
+		m.HandleFunc("POST /v1/webhooks/deliveries/{id}/redeliver", s.require(ScopeWrite, s.redeliver))
+		m.HandleFunc("POST /v1/webhooks/endpoints/{name}/redeliver", s.require(ScopeWrite, s.redeliverFailed))
 	}
 	m.HandleFunc("/v1/", s.require(ScopeRead, func(w http.ResponseWriter, r *http.Request) error {
 		return notFound("no route %s %s", r.Method, r.URL.Path)

@@ -122,6 +122,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		Tokens: apiTokens(cfg), Logger: log.With("part", "api"), Gatherer: d.Registry,
 		Ready:  func(ctx context.Context) error { return ping(ctx, rdb) },
 		Ledger: d.Ledger, Addresses: d.Book, Deposits: watchers.NewDeposits(rdb), Chains: ws,
+		Settlement: d.Settlement, Webhooks: d.Webhooks,
 	}).Handler(), ReadHeaderTimeout: 10 * time.Second}
 
 	g, gctx := errgroup.WithContext(ctx)
