@@ -3,7 +3,9 @@ package solana
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"testing"
+	"time"
 
 	"github.com/depositd/depositd/internal/devnet/solnet"
 	"github.com/gagliardetto/solana-go/rpc"
@@ -90,19 +92,59 @@ func BenchmarkBareGetBlock(b *testing.B) {
 	if err := cl.RPCCallForInto(ctx, &slots, "getBlocks", []any{from, to, map[string]any{"commitment": "finalized"}}); err != nil {
 		b.Fatal(err)
 	}
-	opts := map[string]any{"encoding": "jsonParsed", "transactionDetails": "accounts", "maxSupportedTransactionVersion": 0,
-		"rewards": false, "commitment": "finalized"}
 	b.ResetTimer()
 	for b.Loop() {
 		for _, s := range slots {
 			var raw json.RawMessage
-			if err := cl.RPCCallForInto(ctx, &raw, "getBlock", []any{s, opts}); err != nil {
+			if err := cl.RPCCallForInto(ctx, &raw, "getBlock", []any{s, blockOpts}); err != nil {
 				b.Fatal(err)
 			}
 		}
 	}
 	reportRates(b)
 }
+
+// BenchmarkTransfersVsBare interleaves one bare getBlock pass and one
+// sequential Transfers pass per iteration over the same backfill, so load
+// from other processes hits both alike, and reports the ratio of the
+// fastest passes (overhead/op, goal <= 1.3) and of the summed times.
+func BenchmarkTransfersVsBare(b *testing.B) {
+	n, from, to := backfill(b)
+	c := benchClient(b, n, 1)
+	cl := rpc.New(n.node.URL())
+	ctx := context.Background()
+	var slots []uint64
+	if err := cl.RPCCallForInto(ctx, &slots, "getBlocks", []any{from, to, map[string]any{"commitment": "finalized"}}); err != nil {
+		b.Fatal(err)
+	}
+	var bareSum, adapterSum time.Duration
+	bareMin, adapterMin := time.Duration(math.MaxInt64), time.Duration(math.MaxInt64)
+	for b.Loop() {
+		t0 := time.Now()
+		for _, s := range slots {
+			var raw json.RawMessage
+			if err := cl.RPCCallForInto(ctx, &raw, "getBlock", []any{s, blockOpts}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		t1 := time.Now()
+		ts, err := c.Transfers(ctx, from, to)
+		if err != nil || len(ts) != benchSlots*benchTransfers {
+			b.Fatalf("%d transfers, %v", len(ts), err)
+		}
+		t2 := time.Now()
+		bareSum, adapterSum = bareSum+t1.Sub(t0), adapterSum+t2.Sub(t1)
+		bareMin, adapterMin = min(bareMin, t1.Sub(t0)), min(adapterMin, t2.Sub(t1))
+	}
+	b.ReportMetric(float64(adapterMin)/float64(bareMin), "ratio-best")
+	b.ReportMetric(float64(adapterSum)/float64(bareSum), "ratio-sum")
+	b.ReportMetric(benchSlots/adapterMin.Seconds(), "slots/s")
+	b.ReportMetric(benchSlots*benchTransfers/adapterMin.Seconds(), "transfers/s")
+	b.ReportMetric(benchSlots/bareMin.Seconds(), "bare-slots/s")
+}
+
+var blockOpts = map[string]any{"encoding": "jsonParsed", "transactionDetails": "accounts", "maxSupportedTransactionVersion": 0,
+	"rewards": false, "commitment": "finalized"}
 
 func reportRates(b *testing.B) {
 	sec := b.Elapsed().Seconds() / float64(b.N)

@@ -2,7 +2,6 @@ package solana
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync/atomic"
@@ -175,15 +174,14 @@ func (c *Client) getBlock(ctx context.Context, slot uint64, details string) (blo
 	}
 	var b block
 	err := c.pool.do(ctx, "getBlock", func(ctx context.Context, cl *rpc.Client) error {
-		var raw json.RawMessage
-		if err := cl.RPCCallForInto(ctx, &raw, "getBlock", []any{slot, opts}); err != nil {
+		// solana-go decodes the result with the same json-iterator
+		// configuration as decodeBlock, straight into the wire struct.
+		var w *wireBlock
+		if err := cl.RPCCallForInto(ctx, &w, "getBlock", []any{slot, opts}); err != nil {
 			return err
 		}
-		if len(raw) == 0 {
-			return errNoBlock // a null result
-		}
 		var err error
-		b, err = decodeBlock(raw)
+		b, err = w.block()
 		return err
 	})
 	switch {

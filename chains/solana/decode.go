@@ -95,9 +95,12 @@ type wireMeta struct {
 // (transaction.message.accountKeys), parsed or not.
 type wireTx struct {
 	Transaction struct {
-		AccountKeys []wireKey `json:"accountKeys"`
-		Signatures  []string  `json:"signatures"`
-		Message     *struct {
+		// Accounts mode always lists keys as objects.
+		AccountKeys []struct {
+			Pubkey string `json:"pubkey"`
+		} `json:"accountKeys"`
+		Signatures []string `json:"signatures"`
+		Message    *struct {
 			AccountKeys []wireKey `json:"accountKeys"`
 		} `json:"message"`
 	} `json:"transaction"`
@@ -122,6 +125,11 @@ func decodeBlock(raw []byte) (block, error) {
 	if err := wireJSON.Unmarshal(raw, &w); err != nil {
 		return block{}, fmt.Errorf("decode block: %w", err)
 	}
+	return w.block()
+}
+
+// block converts a decoded getBlock result; a nil one (null) is errNoBlock.
+func (w *wireBlock) block() (block, error) {
 	if w == nil {
 		return block{}, errNoBlock
 	}
@@ -168,15 +176,23 @@ func (w *wireTx) txn() (txn, error) {
 		// Without meta the outcome is unknown: refuse rather than guess.
 		return txn{}, fmt.Errorf("tx %.88s: no meta", t.sig)
 	}
-	keys := w.Transaction.AccountKeys
-	if w.Transaction.Message != nil && len(w.Transaction.Message.AccountKeys) > 0 {
-		keys = w.Transaction.Message.AccountKeys
-	}
-	t.keys = make([]string, 0, len(keys))
 	plain := false
-	for _, k := range keys {
-		t.keys = append(t.keys, k.key)
-		plain = plain || !k.parsed
+	if w.Transaction.Message != nil && len(w.Transaction.Message.AccountKeys) > 0 {
+		keys := w.Transaction.Message.AccountKeys
+		t.keys = make([]string, 0, len(keys))
+		for _, k := range keys {
+			t.keys = append(t.keys, k.key)
+			plain = plain || !k.parsed
+		}
+	} else {
+		keys := w.Transaction.AccountKeys
+		t.keys = make([]string, 0, len(keys))
+		for _, k := range keys {
+			if k.Pubkey == "" {
+				return txn{}, fmt.Errorf("tx %.88s: account key without pubkey", t.sig)
+			}
+			t.keys = append(t.keys, k.Pubkey)
+		}
 	}
 	// In json encoding, indexes past the static keys point into the
 	// addresses loaded from lookup tables, writable first; parsed keys
