@@ -157,16 +157,21 @@ func (d *Dispatcher) Redeliver(ctx context.Context, id string) error {
 }
 
 // RedeliverFailed redelivers every delivery of an endpoint whose event is
-// at or after since and whose status is failed, dead or disabled, and
-// returns how many it queued.
+// at or after since (the zero time: any) and whose status is failed, dead
+// or disabled, and returns how many it queued. A malformed endpoint name
+// is an ErrBadFilter error.
 func (d *Dispatcher) RedeliverFailed(ctx context.Context, endpoint string, since time.Time) (int, error) {
 	if !nameRE.MatchString(endpoint) {
 		return 0, fmt.Errorf("%w: endpoint %q: not a valid name", ErrBadFilter, endpoint)
 	}
+	from := "-" // the zero time: every delivery
+	if !since.IsZero() {
+		from = "[" + member(since, "")
+	}
 	var ids []string
 	for _, s := range []string{StatusFailed, StatusDead, StatusDisabled} {
 		members, err := d.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{
-			Key: d.k.index(s, endpoint), Start: "[" + member(since, ""), Stop: "+", ByLex: true,
+			Key: d.k.index(s, endpoint), Start: from, Stop: "+", ByLex: true,
 		}).Result()
 		if err != nil {
 			return 0, fmt.Errorf("redeliver failed %s: %w", endpoint, err)

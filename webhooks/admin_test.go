@@ -101,8 +101,8 @@ func TestDeliveriesListing(t *testing.T) {
 
 	for _, f := range []Filter{{Status: "lost"}, {Endpoint: "no such/name"}, {Limit: 501}, {Limit: -1}, {Cursor: "%%%"}} {
 		t.Run(fmt.Sprintf("rejects %+v", f), func(t *testing.T) {
-			if _, _, err := e.d.Deliveries(context.Background(), f); err == nil {
-				t.Fatal("no error")
+			if _, _, err := e.d.Deliveries(context.Background(), f); !errors.Is(err, ErrBadFilter) {
+				t.Fatalf("err = %v, want ErrBadFilter", err)
 			}
 		})
 	}
@@ -162,6 +162,16 @@ func TestRedeliver(t *testing.T) {
 			}
 		}
 	})
+	t.Run("failed at any time", func(t *testing.T) {
+		n, err := e.d.RedeliverFailed(ctx, "ep", time.Time{})
+		if err != nil || n != 1 {
+			t.Fatalf("RedeliverFailed(zero time) = %d, %v; want 1 (evt_1)", n, err)
+		}
+		e.drain(t)
+		if got := rcv.Count("evt_1"); got != 1 {
+			t.Fatalf("evt_1 received %d times, want 1", got)
+		}
+	})
 	t.Run("a delivered one again", func(t *testing.T) {
 		if err := e.d.Redeliver(ctx, DeliveryID("evt_0", "ep")); err != nil {
 			t.Fatal(err)
@@ -175,8 +185,8 @@ func TestRedeliver(t *testing.T) {
 		if err := e.d.Redeliver(ctx, "evt_nope:ep"); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("err = %v, want ErrNotFound", err)
 		}
-		if _, err := e.d.RedeliverFailed(ctx, "bad name!", base); err == nil {
-			t.Fatal("RedeliverFailed accepted a bad endpoint name")
+		if _, err := e.d.RedeliverFailed(ctx, "bad name!", base); !errors.Is(err, ErrBadFilter) {
+			t.Fatalf("RedeliverFailed(bad name) err = %v, want ErrBadFilter", err)
 		}
 	})
 }
