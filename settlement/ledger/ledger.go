@@ -1,9 +1,19 @@
 // Package ledger is the single place money moves in depositd. Every balance
-// change is one atomic, idempotent, balanced step (a Txn) run as one Lua
-// script on Redis: the script reads and checks everything before its first
-// write, because Redis does not roll a script back. Entries are append-only;
-// a correction is a new, reversing entry. Amounts are int64 units of 1e-8 USD
-// (money.Units) and are only ever changed with HINCRBY.
+// change is one atomic, idempotent, balanced step (a Txn) run inside a Lua
+// script on Redis. A step reads and checks everything before its first
+// write, because Redis does not roll a script back; in order, it checks
+// the idempotency record (same key and fingerprint: a replay, nothing is
+// written; another fingerprint: ErrFingerprint), that the account exists,
+// its guards, then that every book stays within int64 and its floor.
+// Entries are append-only; a correction is a new, reversing entry. Amounts
+// are int64 units of 1e-8 USD (money.Units), checked with exact integer
+// arithmetic in the script and changed only with HINCRBY.
+//
+// Steps are sent pipelined: the steps of one shard share a script call (up
+// to 64 per call), so CreditBatch needs two round trips for any number of
+// deposits. Deposit credits additionally bind the deposit id to its account
+// in a global key before the step, so one on-chain transfer is credited to
+// one account only, whatever shard it lives in.
 //
 // # Key schema
 //
