@@ -1,6 +1,7 @@
 package tron
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/hex"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/depositd/depositd/chains"
 	"github.com/fbsobreira/gotron-sdk/pkg/proto/api"
+	"github.com/fbsobreira/gotron-sdk/pkg/proto/core"
 )
 
 // rangeLimit is java-tron's cap on GetBlockByLimitNext2 (end − start ≤ 100).
@@ -16,7 +18,7 @@ const rangeLimit = 100
 // header reads block n's header from p (GetBlock detail=false).
 func (c *Client) header(ctx context.Context, p *pool, n uint64) (chains.Header, error) {
 	var h chains.Header
-	err := p.do(ctx, fmt.Sprintf("header %d", n), func(ctx context.Context, w wallet) error {
+	err := p.do(ctx, op{"header", int64(n)}, func(ctx context.Context, w wallet) error {
 		b, err := w.block(ctx, n, false)
 		if err != nil {
 			return err
@@ -27,10 +29,11 @@ func (c *Client) header(ctx context.Context, p *pool, n uint64) (chains.Header, 
 	return h, err
 }
 
-// held is a block as the adapter holds it: its header and its txids.
+// held is a block as the adapter holds it: its header and its txids in
+// block order.
 type held struct {
 	header chains.Header
-	txids  map[string]struct{}
+	txids  [][]byte
 }
 
 // blockRange reads blocks [start, end] (at most rangeLimit) with their
@@ -40,7 +43,7 @@ type held struct {
 // endpoint that does not have all of them yet answers chains.ErrNotFound.
 func (c *Client) blockRange(ctx context.Context, start, end uint64) ([]held, error) {
 	var out []held
-	err := c.full.do(ctx, fmt.Sprintf("blocks [%d, %d]", start, end), func(ctx context.Context, w wallet) error {
+	err := c.full.do(ctx, op{fmt.Sprintf("blocks [%d, %d]", start, end), -1}, func(ctx context.Context, w wallet) error {
 		bs, err := w.blocks(ctx, start, end+1)
 		if err != nil {
 			return err
@@ -53,16 +56,12 @@ func (c *Client) blockRange(ctx context.Context, start, end uint64) ([]held, err
 			if out[i].header, err = parseHeader(b.ext, start+uint64(i)); err != nil {
 				return err
 			}
-			out[i].txids = make(map[string]struct{}, len(b.txids))
 			for _, id := range b.txids {
 				if len(id) != 32 {
 					return fmt.Errorf("block %d: txid of %d bytes", start+uint64(i), len(id))
 				}
-				out[i].txids[string(id)] = struct{}{}
 			}
-			if len(out[i].txids) != len(b.txids) {
-				return fmt.Errorf("block %d: txid listed twice", start+uint64(i))
-			}
+			out[i].txids = b.txids
 		}
 		return nil
 	})
@@ -76,24 +75,50 @@ func (c *Client) blockRange(ctx context.Context, start, end uint64) ([]held, err
 func (c *Client) transfers(ctx context.Context, p *pool, b held) ([]chains.Transfer, error) {
 	n := b.header.Number
 	var ts []chains.Transfer
-	err := p.do(ctx, fmt.Sprintf("transaction infos %d", n), func(ctx context.Context, w wallet) error {
+	err := p.do(ctx, op{"transaction infos", int64(n)}, func(ctx context.Context, w wallet) error {
 		list, err := w.infos(ctx, n)
 		if err != nil {
 			return err
 		}
 		infos := list.GetTransactionInfo()
-		if len(infos) != len(b.txids) {
-			return fmt.Errorf("block %d: %d transactions, %d infos", n, len(b.txids), len(infos))
-		}
-		for _, ti := range infos {
-			if _, ok := b.txids[string(ti.GetId())]; !ok {
-				return fmt.Errorf("block %d: info for txid %x not in block %s", n, ti.GetId(), b.header.Hash)
-			}
+		if err := sameTxs(infos, b); err != nil {
+			return err
 		}
 		ts, err = c.match.block(infos, n, b.header.Hash)
 		return err
 	})
 	return ts, err
+}
+
+// sameTxs checks infos name exactly the transactions of b. java-tron lists
+// infos in block order, so the common case is one pass without allocation;
+// another order is accepted when the sets are equal. Repeated ids are left
+// to the matcher, which rejects them.
+func sameTxs(infos []*core.TransactionInfo, b held) error {
+	n := b.header.Number
+	if len(infos) != len(b.txids) {
+		return fmt.Errorf("block %d: %d transactions, %d infos", n, len(b.txids), len(infos))
+	}
+	inOrder := true
+	for i, ti := range infos {
+		if !bytes.Equal(ti.GetId(), b.txids[i]) {
+			inOrder = false
+			break
+		}
+	}
+	if inOrder {
+		return nil
+	}
+	ids := make(map[string]struct{}, len(b.txids))
+	for _, id := range b.txids {
+		ids[string(id)] = struct{}{}
+	}
+	for _, ti := range infos {
+		if _, ok := ids[string(ti.GetId())]; !ok {
+			return fmt.Errorf("block %d: info for txid %x not in block %s", n, ti.GetId(), b.header.Hash)
+		}
+	}
+	return nil
 }
 
 // parseHeader checks that b is block n and returns its header. An empty

@@ -121,7 +121,7 @@ func (c *Client) raiseSolid(n uint64) uint64 {
 
 func (c *Client) head(ctx context.Context, p *pool) (uint64, error) {
 	var n uint64
-	err := p.do(ctx, "head", func(ctx context.Context, w wallet) error {
+	err := p.do(ctx, op{"head", -1}, func(ctx context.Context, w wallet) error {
 		b, err := w.nowBlock(ctx)
 		if err != nil {
 			return err

@@ -191,12 +191,25 @@ func (p *pool) close() error {
 	return errors.Join(errs...)
 }
 
+// op names a call in errors; it is formatted only when a call fails.
+type op struct {
+	what string
+	n    int64 // block number, or -1
+}
+
+func (o op) String() string {
+	if o.n < 0 {
+		return o.what
+	}
+	return fmt.Sprintf("%s %d", o.what, o.n)
+}
+
 // do runs fn against the current endpoint and fails over on error: every
 // endpoint is tried in turn, and after each full round of failures do waits
 // Backoff (doubling up to MaxBackoff) before the next round, up to Attempts
 // calls. chains.ErrNotFound from every endpoint of one round is returned at
 // once: the block does not exist anywhere yet. fn must be idempotent.
-func (p *pool) do(ctx context.Context, op string, fn func(context.Context, wallet) error) error {
+func (p *pool) do(ctx context.Context, op op, fn func(context.Context, wallet) error) error {
 	n := len(p.eps)
 	backoff := p.cfg.Backoff
 	var lastErr error

@@ -58,7 +58,7 @@ func (c *Client) constantCall(ctx context.Context, contract []byte, selector [4]
 		Data:            selector[:],
 	}
 	var out []byte
-	err := c.full.do(ctx, "constant call", func(ctx context.Context, w wallet) error {
+	err := c.full.do(ctx, op{"constant call", -1}, func(ctx context.Context, w wallet) error {
 		res, err := w.constant(ctx, ct)
 		if err != nil {
 			return err
