@@ -59,8 +59,19 @@ func (l *Ledger) Credit(ctx context.Context, d Deposit) (Credit, error) {
 }
 
 // CreditBatch credits many deposits with two pipelined round trips; each
-// result is what Credit would return for that deposit.
+// result is what Credit would return for that deposit (a zero Credit when
+// Err is set).
 func (l *Ledger) CreditBatch(ctx context.Context, ds []Deposit) []CreditResult {
+	out := l.creditBatch(ctx, ds)
+	for i := range out {
+		if out[i].Err != nil {
+			out[i].Credit = Credit{}
+		}
+	}
+	return out
+}
+
+func (l *Ledger) creditBatch(ctx context.Context, ds []Deposit) []CreditResult {
 	out := make([]CreditResult, len(ds))
 	steps := make([]step, 0, len(ds))
 	idx := make([]int, 0, len(ds))

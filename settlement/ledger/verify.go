@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
 
@@ -91,14 +92,9 @@ func (v *verifier) accounts(ctx context.Context) ([]AccountID, error) {
 	for _, id := range listed {
 		inSet[id] = true
 	}
-	found := map[string]bool{}
-	iter := v.l.rdb.Scan(ctx, 0, "{s[0-9][0-9]}:acct:*", 1000).Iterator()
-	for iter.Next(ctx) {
-		_, id, _ := strings.Cut(iter.Val(), ":acct:")
-		found[id] = true
-	}
-	if err := iter.Err(); err != nil {
-		return nil, fmt.Errorf("verify: scan accounts: %w", err)
+	found, err := scanAccounts(ctx, v.l.rdb)
+	if err != nil {
+		return nil, err
 	}
 	all := map[string]bool{}
 	for id := range inSet {
@@ -123,6 +119,35 @@ func (v *verifier) accounts(ctx context.Context) ([]AccountID, error) {
 		out[i] = AccountID(id)
 	}
 	return out, nil
+}
+
+// scanAccounts finds every account hash, on every master of a Cluster.
+func scanAccounts(ctx context.Context, rdb redis.UniversalClient) (map[string]bool, error) {
+	var mu sync.Mutex
+	found := map[string]bool{}
+	scan := func(ctx context.Context, c *redis.Client) error {
+		iter := c.Scan(ctx, 0, "{s[0-9][0-9]}:acct:*", 1000).Iterator()
+		for iter.Next(ctx) {
+			_, id, _ := strings.Cut(iter.Val(), ":acct:")
+			mu.Lock()
+			found[id] = true
+			mu.Unlock()
+		}
+		if err := iter.Err(); err != nil {
+			return fmt.Errorf("verify: scan accounts: %w", err)
+		}
+		return nil
+	}
+	var err error
+	switch c := rdb.(type) {
+	case *redis.ClusterClient:
+		err = c.ForEachMaster(ctx, scan)
+	case *redis.Client:
+		err = scan(ctx, c)
+	default:
+		err = fmt.Errorf("verify: scan accounts: unsupported client %T", rdb)
+	}
+	return found, err
 }
 
 func (v *verifier) account(ctx context.Context, id AccountID) error {
