@@ -68,32 +68,37 @@ type pool struct {
 }
 
 // pick returns the endpoint to use next and, when every endpoint is backing
-// off, how long to wait before the earliest may be retried. Preference:
-// not backing off, then not lagging, then configuration order.
-func (p *pool) pick() (*endpoint, time.Duration) {
+// off, how long to wait before the earliest may be retried. Preference, in
+// order: not backing off; not already tried by this operation; not lagging;
+// no failure since its last success; configuration order.
+func (p *pool) pick(tried map[*endpoint]bool) (*endpoint, time.Duration) {
 	now := p.now()
 	best := p.best.Load()
 	var chosen *endpoint
-	chosenRank := 3
-	var earliest *endpoint
+	chosenRank := -1
 	var earliestAt time.Time
 	for _, e := range p.eps {
 		e.mu.Lock()
 		ready := !now.Before(e.retryAt)
-		lagging := e.headChecked && e.head+p.lagBlocks < best
+		rank := 0
+		if tried[e] {
+			rank += 4
+		}
+		if e.headChecked && e.head+p.lagBlocks < best {
+			rank += 2
+		}
+		if e.failures > 0 {
+			rank++
+		}
 		retryAt := e.retryAt
 		e.mu.Unlock()
 		if !ready {
-			if earliest == nil || retryAt.Before(earliestAt) {
-				earliest, earliestAt = e, retryAt
+			if earliestAt.IsZero() || retryAt.Before(earliestAt) {
+				earliestAt = retryAt
 			}
 			continue
 		}
-		rank := 0
-		if lagging {
-			rank = 1
-		}
-		if rank < chosenRank {
+		if chosen == nil || rank < chosenRank {
 			chosen, chosenRank = e, rank
 		}
 	}
@@ -190,8 +195,9 @@ func (e errRangeTooLarge) Unwrap() error { return e.err }
 // and moves to the next one; a range-too-large error is returned at once.
 func (c *Client) do(ctx context.Context, what string, fn func(ctx context.Context, e *endpoint) error) error {
 	var lastErr error
+	tried := map[*endpoint]bool{}
 	for attempt := 0; attempt < c.cfg.Attempts; attempt++ {
-		e, wait := c.pool.pick()
+		e, wait := c.pool.pick(tried)
 		if e == nil {
 			t := time.NewTimer(wait)
 			select {
@@ -200,10 +206,11 @@ func (c *Client) do(ctx context.Context, what string, fn func(ctx context.Contex
 				return fmt.Errorf("%s %s: %w (last error: %v)", c.cfg.Chain, what, ctx.Err(), lastErr)
 			case <-t.C:
 			}
-			if e, _ = c.pool.pick(); e == nil {
+			if e, _ = c.pool.pick(tried); e == nil {
 				continue
 			}
 		}
+		tried[e] = true
 		rctx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
 		start := c.cfg.Now()
 		err := fn(rctx, e)

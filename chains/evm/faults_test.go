@@ -299,39 +299,54 @@ func TestFailoverAndBackoff(t *testing.T) {
 	c := synthClient(t, clock, []string{bad.URL(), good.URL()})
 	ctx := context.Background()
 
-	for i := range 3 {
-		if _, err := c.Heads(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if i < 2 {
-			clock.Add(time.Hour) // the bad endpoint's backoff has passed: it is tried again
+	// The preferred endpoint fails; the batch moves to the next one.
+	if _, err := c.Heads(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Probes keep failing: the backoff doubles up to its 4ms cap.
+	for _, want := range []time.Duration{2, 4, 4} {
+		clock.Add(time.Hour)
+		_ = c.Probe(ctx)
+		if st := c.Endpoints()[0]; st.Backoff != want*time.Millisecond {
+			t.Errorf("backoff %s, want %s", st.Backoff, want*time.Millisecond)
 		}
 	}
 	st := c.Endpoints()
-	if st[0].Healthy || st[0].ConsecutiveFailures != 3 || st[0].Backoff != 4*time.Millisecond || st[0].LastError == "" {
-		t.Errorf("bad endpoint %+v: want 3 failures, backoff doubled to the 4ms cap", st[0])
+	if st[0].Healthy || st[0].ConsecutiveFailures != 4 || !strings.Contains(st[0].LastError, "503") {
+		t.Errorf("bad endpoint %+v: want 4 failures and unhealthy", st[0])
 	}
-	if !st[1].Healthy || st[1].ConsecutiveFailures != 0 || st[1].Requests != 9 {
+	if !st[1].Healthy || st[1].ConsecutiveFailures != 0 {
 		t.Errorf("good endpoint %+v", st[1])
 	}
 	if strings.Contains(st[0].Name, "?") || !strings.HasPrefix(st[0].Name, "http://127.0.0.1:") {
 		t.Errorf("name %q", st[0].Name)
 	}
-	// While backing off, the bad endpoint is not asked.
-	if _, err := c.Heads(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if got := bad.Calls("eth_getBlockByNumber"); got != 9 {
-		t.Errorf("bad endpoint asked %d times, want 9 (3 batches of 3)", got)
-	}
-	// Once it recovers, a success resets its backoff.
-	bad.Clear()
+	// Past its backoff but not yet recovered, the failing endpoint still
+	// comes after the healthy one.
 	clock.Add(time.Hour)
 	if _, err := c.Heads(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if got := bad.Calls("eth_getBlockByNumber"); got != 3 {
+		t.Errorf("bad endpoint asked %d eth_getBlockByNumber, want only the first batch of 3", got)
+	}
+	// Once it answers a probe, its backoff resets and it is preferred again.
+	bad.Clear()
+	clock.Add(time.Hour)
+	if err := c.Probe(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if st := c.Endpoints()[0]; !st.Healthy || st.ConsecutiveFailures != 0 || st.Backoff != 0 {
 		t.Errorf("recovered endpoint %+v", st)
+	}
+	if _, err := c.Heads(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := bad.Calls("eth_getBlockByNumber"); got != 6 {
+		t.Errorf("recovered endpoint asked %d eth_getBlockByNumber, want 6", got)
+	}
+	if r := c.Requests(); r != 4*3+4*2 {
+		t.Errorf("requests %d, want 20 (4 batches of 3, one failed; 4 probes of 2 endpoints)", r)
 	}
 }
 
@@ -357,7 +372,8 @@ func TestProbe(t *testing.T) {
 	lagging.SetLag(10)
 	down := evmtest.NewProxy(t, n.URL())
 	down.Inject(evmtest.Fault{Kind: evmtest.FaultHTTP})
-	c := synthClient(t, nil, []string{down.URL(), lagging.URL(), n.URL()})
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	c := synthClient(t, clock, []string{down.URL(), lagging.URL(), n.URL()})
 	if err := c.Probe(context.Background()); err != nil {
 		t.Fatal(err)
 	}
