@@ -10,11 +10,11 @@ import (
 // Solana JSON-RPC error codes the adapter branches on (agave
 // rpc-client-api custom_error.rs).
 const (
-	codeBlockNotAvailable     = -32004 // not available yet: retry later
-	codeSlotSkipped           = -32007 // skipped, or missing after a snapshot jump
-	codeLongTermStorageSkip   = -32009 // skipped, or missing in long-term storage
-	codeBlockStatusNotAvail   = -32014 // block status not yet available: retry later
-	codeMinContextSlotNotReac = -32016 // lagging node: retry elsewhere
+	codeBlockNotAvailable       = -32004 // not available yet: retry later
+	codeSlotSkipped             = -32007 // skipped, or missing after a snapshot jump
+	codeLongTermStorageSkipped  = -32009 // skipped, or missing in long-term storage
+	codeBlockStatusNotAvailable = -32014 // block status not yet available: retry later
+	codeMinContextSlot          = -32016 // lagging node: retry elsewhere
 )
 
 // errNoBlock is a getBlock answer of null: the node does not have the block
@@ -37,14 +37,14 @@ func rpcCode(err error) int {
 // skipped reports a getBlock error meaning "this slot has no block".
 func skipped(err error) bool {
 	c := rpcCode(err)
-	return c == codeSlotSkipped || c == codeLongTermStorageSkip
+	return c == codeSlotSkipped || c == codeLongTermStorageSkipped
 }
 
 // notYet reports an error meaning "this node does not have it yet": another
 // endpoint may, and a later call will.
 func notYet(err error) bool {
 	c := rpcCode(err)
-	return c == codeBlockNotAvailable || c == codeBlockStatusNotAvail || c == codeMinContextSlotNotReac || errors.Is(err, errNoBlock) || errors.Is(err, errBehind)
+	return c == codeBlockNotAvailable || c == codeBlockStatusNotAvailable || c == codeMinContextSlot || errors.Is(err, errNoBlock) || errors.Is(err, errBehind)
 }
 
 // rpcError renders a JSON-RPC error in one line: solana-go's own Error()

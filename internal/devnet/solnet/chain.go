@@ -12,8 +12,8 @@ import (
 
 // tokenAccount is one SPL token account.
 type tokenAccount struct {
-	addr, mint, owner, program solana.PublicKey
-	amount                     uint64
+	mint, owner, program solana.PublicKey
+	amount               uint64
 }
 
 // mintState is one SPL mint.
@@ -22,7 +22,6 @@ type mintState struct {
 	decimals  uint8
 	supply    uint64
 	authority solana.PublicKey
-	freeze    *solana.PublicKey
 }
 
 // tokenBal is one pre- or post-token balance of a transaction.

@@ -170,7 +170,7 @@ func (c *chain) transfer(p transfer) (*tx, error) {
 	}
 	return c.exec(keys, []solana.PublicKey{src, p.dest}, ixs, logs, failErr, func() error {
 		if dst == nil {
-			dst = &tokenAccount{addr: p.dest, mint: p.mint, owner: *p.createFor, program: m.program}
+			dst = &tokenAccount{mint: p.mint, owner: *p.createFor, program: m.program}
 			c.accounts[p.dest] = dst
 		}
 		srcAcct.amount -= p.amount
@@ -218,7 +218,7 @@ func (c *chain) mintTo(mint, owner solana.PublicKey, amount uint64) (*tx, error)
 	return c.exec(keys, []solana.PublicKey{dest}, ixs, logs, nil, func() error {
 		a := c.accounts[dest]
 		if a == nil {
-			a = &tokenAccount{addr: dest, mint: mint, owner: owner, program: m.program}
+			a = &tokenAccount{mint: mint, owner: owner, program: m.program}
 			c.accounts[dest] = a
 		}
 		a.amount += amount
@@ -248,7 +248,7 @@ func (c *chain) createAccount(mint, owner solana.PublicKey) (solana.PublicKey, *
 	}
 	logs := append(invoke(solana.SystemProgramID, "CreateAccount"), invoke(m.program, "InitializeAccount3")...)
 	t, err := c.exec(keys, []solana.PublicKey{acct}, ixs, logs, nil, func() error {
-		c.accounts[acct] = &tokenAccount{addr: acct, mint: mint, owner: owner, program: m.program}
+		c.accounts[acct] = &tokenAccount{mint: mint, owner: owner, program: m.program}
 		return nil
 	})
 	return acct, t, err
