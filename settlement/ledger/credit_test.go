@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/big"
 	"sync"
 	"testing"
@@ -267,6 +268,11 @@ func TestCreditBatch(t *testing.T) {
 			t.Errorf("deposit %d: applied %v; want %v", i, r.Applied, w.applied)
 		}
 	}
+	for i, r := range res {
+		if r.Err != nil && r.Credit != (Credit{}) {
+			t.Errorf("deposit %d failed but returned %+v", i, r.Credit)
+		}
+	}
 	if res[5].EntryID != res[1].EntryID || res[5].USD != 2_00000000 {
 		t.Errorf("in-batch repeat %+v; want entry %s", res[5], res[1].EntryID)
 	}
@@ -343,6 +349,69 @@ func TestCreditBatchLarge(t *testing.T) {
 		if a := e.account(t, id); a.Cash != maxStepsPerCall*1_00000000 {
 			t.Fatalf("%s cash %s; want %d", id, a.Cash, maxStepsPerCall)
 		}
+	}
+	e.mustVerify(t)
+}
+
+// TestCreditStreamSurvivesKill9 kills redis-server twice while deposits
+// flow; every credit is retried until acknowledged, as a watcher would. In
+// the end each deposit moved money exactly once and the ledger is clean.
+func TestCreditStreamSurvivesKill9(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	ids := []AccountID{"acme", "globex", "initech", "umbrella"}
+	e.open(t, ids...)
+	const n = 300
+	progress := make(chan int, n)
+	done := make(chan error, 1)
+	go func() {
+		for i := range n {
+			d := usdt(ids[i%len(ids)], "0xk", uint32(i), int64(i+1)*1_000000)
+			var err error
+			for attempt := 0; attempt < 1000; attempt++ {
+				if _, err = e.l.Credit(ctx, d); err == nil {
+					break
+				}
+			}
+			if err != nil {
+				done <- fmt.Errorf("deposit %d: %w", i, err)
+				return
+			}
+			progress <- i
+		}
+		done <- nil
+	}()
+	restarts := 0
+	for i := range progress {
+		if (i == n/3 || i == 2*n/3) && restarts < 2 {
+			restarts++
+			if err := e.srv.Restart(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if i == n-1 {
+			break
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var want, got money.Units
+	for i := range n {
+		want += money.Units(i+1) * 1_00000000
+	}
+	for _, id := range ids {
+		got += e.account(t, id).Cash
+	}
+	if got != want || restarts != 2 {
+		t.Fatalf("cash %s after %d restarts; want %s", got, restarts, want)
+	}
+	var events int64
+	for _, id := range ids {
+		events += e.outboxLen(t, id)
+	}
+	if events != n {
+		t.Fatalf("%d outbox events; want %d", events, n)
 	}
 	e.mustVerify(t)
 }
