@@ -104,6 +104,10 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdin 
 		}
 		return exitAPI
 	}
+	if f, ok := vals["format"]; ok && *f == "csv" {
+		_, _ = stdout.Write(data)
+		return exitOK
+	}
 	if *asJSON {
 		var out bytes.Buffer
 		if json.Indent(&out, data, "", "  ") != nil {
