@@ -237,3 +237,17 @@ func (n *Node) Block(slot uint64) (hash string, ok bool) {
 	}
 	return b.hash, true
 }
+
+// Run mines one slot per tick (every submitted transaction included) until
+// ctx ends, which it returns as nil: `depositd dev` drives it with a
+// 400ms ticker, tests with their own channel.
+func (n *Node) Run(ctx context.Context, tick <-chan time.Time) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick:
+			n.Mine()
+		}
+	}
+}

@@ -3,6 +3,7 @@ package solnet
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/rpc"
@@ -119,5 +120,23 @@ func TestForkRevertsBalances(t *testing.T) {
 	}
 	if now, ok := n.Block(conf); !ok || now == old {
 		t.Fatalf("slot %d hash %s after fork, was %s", conf, now, old)
+	}
+}
+
+func TestRunMinesPerTick(t *testing.T) {
+	n, _ := start(t, Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	tick := make(chan time.Time)
+	done := make(chan error, 1)
+	go func() { done <- n.Run(ctx, tick) }()
+	for range 3 {
+		tick <- time.Time{}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if conf, _ := n.Slot(); conf != 3 {
+		t.Fatalf("confirmed slot %d after 3 ticks; want 3", conf)
 	}
 }
