@@ -139,6 +139,7 @@ func (c *Client) produced(ctx context.Context, from, to uint64) ([]uint64, error
 		// of silently clamping the list to its own slot.
 		params := []any{start, end, map[string]any{"commitment": commitment, "minContextSlot": end}}
 		err := c.pool.do(ctx, "getBlocks", func(ctx context.Context, cl *rpc.Client) error {
+			slots = nil
 			return cl.RPCCallForInto(ctx, &slots, "getBlocks", params)
 		})
 		if err != nil {

@@ -104,6 +104,11 @@ func TestTransfersAgainstNode(t *testing.T) {
 	must(t, err)
 	_, attackerAcct, err := node.CreateAccount(usdcMint, attacker)
 	must(t, err)
+	_, handedOver, err := node.CreateAccount(usdcMint, attacker)
+	must(t, err)
+	node.Mine()
+	_, err = node.SetOwner(handedOver, wallet)
+	must(t, err)
 	start := node.Mine()
 
 	var d drops
@@ -127,6 +132,11 @@ func TestTransfersAgainstNode(t *testing.T) {
 	must(t, err)
 	sigNested, _, err := node.NestedTransfer(usdcMint, n.sender, wallet, 42)
 	must(t, err)
+	// Into an account handed to the wallet earlier: the owner does not
+	// change in this tx, so it is reported, with the account as Holder,
+	// which is not the wallet's ATA, so the watcher does not credit it.
+	sigHanded, err := node.TransferAndSetOwner(usdcMint, n.sender, handedOver, wallet, 3)
+	must(t, err)
 	end := node.Mine()
 
 	got, err := c.Transfers(ctxT(t), start+1, end)
@@ -141,10 +151,16 @@ func TestTransfersAgainstNode(t *testing.T) {
 		token  string
 		amount int64
 	}{sigCreate: {"USDC", 100_000}, sigAgain: {"USDC", 24_737_625}, sig2022: {"PYUSD", 777}}
-	if len(got) != len(want) {
-		t.Fatalf("transfers %+v; want %d", got, len(want))
+	if len(got) != len(want)+1 {
+		t.Fatalf("transfers %+v; want %d", got, len(want)+1)
 	}
 	for _, tr := range got {
+		if tr.TxID == sigHanded {
+			if tr.Holder != handedOver.String() || tr.Holder == walletATA.String() || tr.To != wallet.String() || tr.Amount.Int64() != 3 {
+				t.Errorf("transfer into the handed-over account %+v; want holder %s", tr, handedOver)
+			}
+			continue
+		}
 		w, ok := want[tr.TxID]
 		if !ok {
 			t.Errorf("unexpected transfer %+v", tr)
