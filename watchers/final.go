@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/big"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // finalTier credits every deposit in (cursor_final, final], range by range:
@@ -46,35 +48,52 @@ func (w *Watcher) creditRange(ctx context.Context, from, to uint64) error {
 			return fmt.Errorf("transfer %s in block %d outside [%d, %d]: %w", t.ID(), t.Block, from, to, ErrInconsistent)
 		}
 	}
+	// Credits of one range are independent (each idempotent on its id):
+	// run a few at once so a durable Redis groups their fsyncs.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(w.cfg.CreditConcurrency)
 	for _, m := range w.match(ts, true) {
-		if err := w.crediter.Credit(ctx, m.Transfer, m.Account); err != nil {
-			return fmt.Errorf("credit %s: %w", m.Transfer.ID(), err)
-		}
-		now := w.clock.Now()
-		d := depositOf(m, StatusCredited, w.cfg.Required, w.cfg.Required, now)
-		d.CreditedAt = &now
-		res, err := w.deposits.write(ctx, opCredit, d, now)
-		if err != nil {
-			return err
-		}
-		w.recent = append(w.recent, d)
-		if res != string(StatusCredited) {
-			continue // credited before (a re-scan)
-		}
-		tok := m.Transfer.Token
-		w.metrics.credited.WithLabelValues(w.name, tok).Inc()
-		amt, _ := new(big.Float).SetInt(m.Transfer.Amount).Float64()
-		w.metrics.amountTotal.WithLabelValues(w.name, tok).Add(amt)
-		if at, ok := w.seenAt[d.ID]; ok {
-			w.metrics.creditDelay.WithLabelValues(w.name).Observe(now.Sub(at).Seconds())
-			delete(w.seenAt, d.ID)
-		}
-		w.log.Info("deposit credited", "id", d.ID, "account", d.Account, "token", tok, "amount", d.Amount, "block", d.Block)
+		g.Go(func() error { return w.credit(gctx, m) })
+	}
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	if err := w.orphanStale(ctx, to); err != nil {
 		return err
 	}
 	return storeCursor(ctx, w.rdb, w.name, "cursor_final", to)
+}
+
+// credit credits one final deposit and marks its record credited. Safe
+// for concurrent use within a range.
+func (w *Watcher) credit(ctx context.Context, m Match) error {
+	if err := w.crediter.Credit(ctx, m.Transfer, m.Account); err != nil {
+		return fmt.Errorf("credit %s: %w", m.Transfer.ID(), err)
+	}
+	now := w.clock.Now()
+	d := depositOf(m, StatusCredited, w.cfg.Required, w.cfg.Required, now)
+	d.CreditedAt = &now
+	res, err := w.deposits.write(ctx, opCredit, d, now)
+	if err != nil {
+		return err
+	}
+	w.creditMu.Lock()
+	w.recent = append(w.recent, d)
+	at, seen := w.seenAt[d.ID]
+	delete(w.seenAt, d.ID)
+	w.creditMu.Unlock()
+	if res != string(StatusCredited) {
+		return nil // credited before (a re-scan)
+	}
+	tok := m.Transfer.Token
+	w.metrics.credited.WithLabelValues(w.name, tok).Inc()
+	amt, _ := new(big.Float).SetInt(m.Transfer.Amount).Float64()
+	w.metrics.amountTotal.WithLabelValues(w.name, tok).Add(amt)
+	if seen {
+		w.metrics.creditDelay.WithLabelValues(w.name).Observe(now.Sub(at).Seconds())
+	}
+	w.log.Info("deposit credited", "id", d.ID, "account", d.Account, "token", tok, "amount", d.Amount, "block", d.Block)
+	return nil
 }
 
 // orphanStale orphans seen deposits in blocks ≤ to that the final scan did

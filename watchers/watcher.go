@@ -48,6 +48,9 @@ type Config struct {
 	PollInterval  time.Duration // wait between polls when caught up
 	MaxBackoff    time.Duration // cap of the doubling wait after errors
 	ProgressEvery time.Duration // backfill progress log interval
+	// CreditConcurrency is how many credits of one range run at once
+	// (the Crediter must be safe for concurrent use); default 8.
+	CreditConcurrency int
 }
 
 func (c *Config) defaults() {
@@ -68,6 +71,9 @@ func (c *Config) defaults() {
 	}
 	if c.ProgressEvery == 0 {
 		c.ProgressEvery = 5 * time.Second
+	}
+	if c.CreditConcurrency <= 0 {
+		c.CreditConcurrency = 8
 	}
 }
 
@@ -138,9 +144,10 @@ type Watcher struct {
 	scannedTip  uint64 // newest number the tip tier has covered (≥ tracker tip on skipped slots)
 	cursorFinal uint64
 	haveCursor  bool
+	progress    progress
+	creditMu    sync.Mutex           // guards recent and seenAt while credits run concurrently
 	recent      []Deposit            // credited within Retain blocks of the final cursor
 	seenAt      map[string]time.Time // tip-tier first sighting, for the credit delay
-	progress    progress
 
 	mu     sync.Mutex
 	status ChainStatus
