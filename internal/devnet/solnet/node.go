@@ -138,10 +138,15 @@ func (n *Node) URL() string { return n.urls[0] }
 // URLs lists every listener's JSON-RPC URL.
 func (n *Node) URLs() []string { return append([]string(nil), n.urls...) }
 
-// SetFault installs f on listener i, replacing any earlier fault; nil clears it.
+// SetFault installs a copy of f on listener i, replacing any earlier
+// fault; nil clears it.
 func (n *Node) SetFault(i int, f *Fault) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if f != nil {
+		cp := *f
+		f = &cp
+	}
 	n.faults[i] = f
 }
 
