@@ -20,7 +20,8 @@ const benchBlocks = 10_000
 // BenchmarkScan compares the floor — a bare sequential loop of gotron-sdk's
 // GetBlockInfoByNum over the blocks — with the adapter's Transfers over the
 // same blocks in ranges of 100, as the watcher calls it, at the default
-// concurrency and at concurrency 1. Each iteration runs the three passes
+// concurrency and at concurrency 1; a fourth pass is the bare loop with the
+// API key and a per-call deadline, as production calls carry them. Each iteration runs the passes
 // back to back, in rotating order, so they share the machine's load, and
 // reports ns/block of each and the ratios adapter/bare.
 func BenchmarkScan(b *testing.B) {
@@ -50,6 +51,26 @@ func BenchmarkScan(b *testing.B) {
 			}
 		}
 	}
+	// The production floor: the same loop with the API key and a per-call
+	// deadline, which every adapter call carries.
+	keyed := client.NewGrpcClientWithTimeout(e.node.Addr(), 5*time.Second)
+	if err := keyed.Start(grpc.WithTransportCredentials(insecure.NewCredentials())); err != nil {
+		b.Fatal(err)
+	}
+	defer keyed.Stop()
+	if err := keyed.SetAPIKey(apiKey); err != nil {
+		b.Fatal(err)
+	}
+	bareKeyed := func() {
+		for n := int64(1); n <= benchBlocks; n++ {
+			cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			_, err := keyed.GetBlockInfoByNumCtx(cctx, n)
+			cancel()
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
 	scan := func(c *tron.Client) {
 		found := 0
 		for from := uint64(1); from <= benchBlocks; from += 100 {
@@ -72,12 +93,12 @@ func BenchmarkScan(b *testing.B) {
 		f()
 		return cost{time.Since(start), cpuTime(b) - cpu0}
 	}
-	var bareC, concC, seqC cost
+	var bareC, keyedC, concC, seqC cost
 	add := func(sum *cost, c cost) { sum.wall += c.wall; sum.cpu += c.cpu }
 	passes := []struct {
 		sum *cost
 		run func()
-	}{{&bareC, bare}, {&concC, func() { scan(concurrent) }}, {&seqC, func() { scan(sequential) }}}
+	}{{&bareC, bare}, {&keyedC, bareKeyed}, {&concC, func() { scan(concurrent) }}, {&seqC, func() { scan(sequential) }}}
 	for i := 0; b.Loop(); i++ {
 		// Rotate the order so no pass always follows another's garbage.
 		for j := range passes {
@@ -93,6 +114,7 @@ func BenchmarkScan(b *testing.B) {
 	b.ReportMetric(float64(seqC.wall)/float64(bareC.wall), "ratio-seq")
 	b.ReportMetric(float64(concC.cpu)/float64(bareC.cpu), "cpu-ratio")
 	b.ReportMetric(float64(seqC.cpu)/float64(bareC.cpu), "cpu-ratio-seq")
+	b.ReportMetric(float64(keyedC.cpu)/float64(bareC.cpu), "cpu-ratio-keyed-floor")
 }
 
 // cpuTime is the user and system CPU time of the whole process so far.
