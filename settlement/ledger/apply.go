@@ -129,7 +129,7 @@ func (l *Ledger) prepare(t Txn, limit *money.Units) (step, error) {
 	}
 	now := l.now().UTC()
 	tag := tagOf(t.Account)
-	keys := []string{tag + ":acct:" + string(t.Account), sysKey(tag), idemKey(tag), tag + ":ent:" + string(t.Account), tag + ":outbox"}
+	keys := []string{tag + ":acct:" + string(t.Account), sysKey(tag), idemKey(tag), tag + ":ent:" + string(t.Account), outbox.Stream(outbox.ShardOf(string(t.Account)))}
 	args := []any{t.Key, t.Fingerprint, entryIDFor(t.Account, t.Key), string(t.Account), now.UnixMilli(),
 		t.Kind, pj, mj, newLimit, len(t.Guards), len(books), len(t.Sets), len(t.Events)}
 	for _, g := range t.Guards {
