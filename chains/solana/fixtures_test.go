@@ -207,3 +207,38 @@ func TestFixtureFailedBlock(t *testing.T) {
 		})
 	}
 }
+
+// TestFixtureLoadedAddresses moves the credited account of a json-encoded
+// transaction into the lookup-table addresses (as a v0 transaction lists
+// it): its index then points past the static keys.
+func TestFixtureLoadedAddresses(t *testing.T) {
+	const holder = "HSSRXb8gHLp5EpBGbkUu1gG4pNhJuDvHXuNG5X39R2bk"
+	raw := edit(t, readFixture(t, "getTransaction_65MevEhH_usdc_separate_fee_payer.json"), func(tree map[string]any) {
+		msg := path(tree, "transaction", "message").(map[string]any)
+		keys := msg["accountKeys"].([]any)
+		// Static keys without the holder (index 2); it becomes the second
+		// writable loaded address, index len(static)+1.
+		static := append(append([]any{}, keys[:2]...), keys[3:]...)
+		msg["accountKeys"] = static
+		meta := path(tree, "meta").(map[string]any)
+		meta["loadedAddresses"] = map[string]any{"writable": []any{"11111111111111111111111111111111", holder}, "readonly": []any{}}
+		for _, side := range []string{"preTokenBalances", "postTokenBalances"} {
+			for _, e := range meta[side].([]any) {
+				b := e.(map[string]any)
+				switch idx := b["accountIndex"].(float64); {
+				case idx == 2:
+					b["accountIndex"] = float64(len(static) + 1)
+				case idx > 2:
+					b["accountIndex"] = idx - 1
+				}
+			}
+		}
+	})
+	tx, err := decodeTransaction(raw)
+	must(t, err)
+	credits, _, err := newMatcher([]Mint{usdc}, nil).deltas(&tx)
+	must(t, err)
+	if len(credits) != 1 || credits[0].holder.text != holder || credits[0].amount != 24737625 || int(credits[0].index) != len(tx.keys)-1 {
+		t.Fatalf("credits %+v over %d keys; want 24737625 at %s", credits, len(tx.keys), holder)
+	}
+}
