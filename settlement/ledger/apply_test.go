@@ -158,7 +158,7 @@ func TestApplyWritesSetsAndEventsOnlyWhenApplied(t *testing.T) {
 	if !reflect.DeepEqual(stmt, map[string]string{"ver": "1", "state": "paid"}) {
 		t.Fatalf("sets after apply: %v", stmt)
 	}
-	msgs, _ := e.rdb.XRange(ctx, tag+":outbox", "-", "+").Result()
+	msgs, _ := e.rdb.XRange(ctx, outbox.Stream(outbox.ShardOf("acme")), "-", "+").Result()
 	if len(msgs) != 1 || msgs[0].Values[outbox.FieldID] != txn.Events[0].ID || msgs[0].Values[outbox.FieldType] != outbox.StatementPaid ||
 		msgs[0].Values[outbox.FieldCreatedAt] != "2026-11-01T00:00:00Z" || msgs[0].Values[outbox.FieldData] != `{"statement":"s1"}` {
 		t.Fatalf("outbox after apply: %+v", msgs)
