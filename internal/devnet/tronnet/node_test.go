@@ -218,3 +218,39 @@ func TestFaults(t *testing.T) {
 		}
 	})
 }
+
+func TestBlockRange(t *testing.T) {
+	n := start(t, Options{})
+	for range 5 {
+		n.Mine()
+	}
+	w := wallet(t, n.Addr())
+	tests := []struct {
+		name       string
+		start, end int64
+		blocks     int
+		code       codes.Code
+	}{
+		{"inside", 1, 4, 3, codes.OK},
+		{"stops at head", 4, 50, 2, codes.OK},
+		{"above head", 9, 12, 0, codes.OK},
+		{"more than 100", 0, 101, 0, codes.InvalidArgument},
+		{"empty range", 3, 3, 0, codes.InvalidArgument},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			list, err := w.GetBlockByLimitNext2(context.Background(), &api.BlockLimit{StartNum: tt.start, EndNum: tt.end})
+			if status.Code(err) != tt.code {
+				t.Fatalf("err %v, want %v", err, tt.code)
+			}
+			if len(list.GetBlock()) != tt.blocks {
+				t.Fatalf("%d blocks, want %d", len(list.GetBlock()), tt.blocks)
+			}
+			for i, b := range list.GetBlock() {
+				if got := b.GetBlockHeader().GetRawData().GetNumber(); got != tt.start+int64(i) {
+					t.Errorf("block %d is number %d", i, got)
+				}
+			}
+		})
+	}
+}
