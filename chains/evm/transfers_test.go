@@ -2,6 +2,7 @@ package evm
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -71,6 +72,30 @@ func TestTransfersEthereumFixture(t *testing.T) {
 				t.Errorf("tx %s, want prefix %s", tr.TxID, tc.txPrefix)
 			}
 		})
+	}
+	// Reverted transactions (tx index 17, 90, 113, 117) emit no logs, so no
+	// transfer may come from them.
+	var receipts []struct {
+		Status  string `json:"status"`
+		TxHash  string `json:"transactionHash"`
+		TxIndex string `json:"transactionIndex"`
+	}
+	if err := json.Unmarshal(readFixture(t, "ethereum/receipts_block_17053184.json"), &receipts); err != nil {
+		t.Fatal(err)
+	}
+	var failed []string
+	for _, r := range receipts {
+		if r.Status == "0x0" {
+			failed = append(failed, r.TxIndex)
+			for _, tr := range got {
+				if strings.EqualFold(tr.TxID, r.TxHash) {
+					t.Errorf("transfer %d from reverted tx %s", tr.Index, r.TxHash)
+				}
+			}
+		}
+	}
+	if want := []string{"0x11", "0x5a", "0x71", "0x75"}; !slices.Equal(failed, want) {
+		t.Errorf("reverted txs at %v, want %v", failed, want)
 	}
 	// The client knows no head yet: one eth_blockNumber, then one eth_getLogs.
 	if r := c.Requests(); r != 2 {
