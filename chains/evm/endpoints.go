@@ -232,10 +232,14 @@ func (c *Client) do(ctx context.Context, what string, fn func(ctx context.Contex
 		lastErr = fmt.Errorf("%s: %w", e.name, err)
 		c.pool.fail(e, err)
 		if timedOut(err) && what == opGetLogs {
-			// A slow answer to a log query is as likely the range's size as
-			// the endpoint's health: let the splitter try a smaller range.
+			// A slow answer to a multi-block log query is as likely the
+			// range's size as the endpoint's health: let the splitter try a
+			// smaller range. A single block is retried like any failure.
 			return fmt.Errorf("%s %s: %w", c.cfg.Chain, what, errRangeTooLarge{err})
 		}
+	}
+	if lastErr == nil {
+		lastErr = errors.New("no endpoint became ready")
 	}
 	return fmt.Errorf("%s %s: %d attempts: %w", c.cfg.Chain, what, c.cfg.Attempts, lastErr)
 }

@@ -404,3 +404,18 @@ func TestProbe(t *testing.T) {
 		t.Errorf("Run after cancel: %v", err)
 	}
 }
+
+func TestSingleBlockTimeoutFailsOver(t *testing.T) {
+	n := synthNode(t)
+	slow := evmtest.NewProxy(t, n.URL())
+	slow.Inject(evmtest.Fault{Kind: evmtest.FaultHang, Method: "eth_getLogs"})
+	c := synthClient(t, nil, []string{slow.URL(), n.URL()}, func(c *Config) { c.RequestTimeout = 500 * time.Millisecond })
+	ts, err := c.Transfers(context.Background(), 7, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkComplete(t, ts, 7, 7)
+	if got := slow.Calls("eth_getLogs"); got != 1 {
+		t.Errorf("hanging endpoint got %d eth_getLogs, want 1", got)
+	}
+}

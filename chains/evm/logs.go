@@ -14,7 +14,12 @@ import (
 	"github.com/depositd/depositd/chains"
 )
 
-const opGetLogs = "eth_getLogs"
+// Operation names of log queries: a timeout of a multi-block query shrinks
+// the range, one of a single-block query is retried on the endpoints.
+const (
+	opGetLogs      = "eth_getLogs"
+	opGetLogsBlock = "eth_getLogs(block)"
+)
 
 // ranger holds the adaptive eth_getLogs range size shared by all calls.
 type ranger struct {
@@ -92,7 +97,11 @@ func (c *Client) Transfers(ctx context.Context, from, to uint64) ([]chains.Trans
 // transfersIn reads and decodes one sub-range with one eth_getLogs.
 func (c *Client) transfersIn(ctx context.Context, from, to uint64) ([]chains.Transfer, error) {
 	var raws []json.RawMessage
-	err := c.do(ctx, opGetLogs, func(ctx context.Context, e *endpoint) error {
+	op := opGetLogs
+	if from == to {
+		op = opGetLogsBlock
+	}
+	err := c.do(ctx, op, func(ctx context.Context, e *endpoint) error {
 		if err := c.ensureHead(ctx, e, to); err != nil {
 			return err
 		}
