@@ -26,6 +26,7 @@ const (
 	InvCreditLimit  = "credit_limit" // credit >= -credit_limit
 	InvOutbox       = "outbox"       // each entry's events exist in the shard's outbox
 	InvIdempotency  = "idempotency"  // each idempotency record points to its entry
+	InvExactlyOnce  = "exactly_once" // each deposit id has one entry, in one account
 )
 
 // Verify audits every ledger invariant (reliability.md) and returns the
@@ -37,6 +38,7 @@ func (l *Ledger) Verify(ctx context.Context) ([]Breach, error) {
 		l:       l,
 		sys:     make([]map[string]*big.Int, outbox.Shards),
 		entries: map[string]entryRef{},
+		deps:    map[string][]AccountID{},
 		events:  make([][]eventRef, outbox.Shards),
 		total:   new(big.Int),
 		out:     []Breach{},
@@ -58,6 +60,16 @@ func (l *Ledger) Verify(ctx context.Context) ([]Breach, error) {
 	if v.total.Sign() != 0 {
 		v.breach(InvConservation, "all books sum to %s, want 0", v.total)
 	}
+	keys := make([]string, 0, len(v.deps))
+	for k := range v.deps {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if accts := v.deps[k]; len(accts) > 1 {
+			v.breach(InvExactlyOnce, "%s has %d entries, in accounts %v", k, len(accts), accts)
+		}
+	}
 	return v.out, nil
 }
 
@@ -70,10 +82,11 @@ type eventRef struct{ id, sid, entry string }
 
 type verifier struct {
 	l       *Ledger
-	sys     []map[string]*big.Int // per shard: fold of system postings
-	entries map[string]entryRef   // entry id -> where it is stored
-	events  [][]eventRef          // per shard
-	total   *big.Int              // sum of every stored book
+	sys     []map[string]*big.Int  // per shard: fold of system postings
+	entries map[string]entryRef    // entry id -> where it is stored
+	deps    map[string][]AccountID // deposit key -> accounts holding an entry for it
+	events  [][]eventRef           // per shard
+	total   *big.Int               // sum of every stored book
 	out     []Breach
 }
 
@@ -210,6 +223,9 @@ func (v *verifier) entry(id AccountID, shard int, m redis.XMessage, fold map[str
 		return
 	}
 	v.entries[e.ID] = entryRef{account: id, sid: m.ID}
+	if strings.HasPrefix(e.Key, "dep:") {
+		v.deps[e.Key] = append(v.deps[e.Key], id)
+	}
 	sum := new(big.Int)
 	for _, p := range e.Postings {
 		d := big.NewInt(int64(p.Delta))

@@ -82,6 +82,12 @@ func TestVerify(t *testing.T) {
 			do(t, e.rdb.XAdd(ctx, &redis.XAddArgs{Stream: entriesKey("acme"), ID: "*",
 				Values: []string{"id", "ent_x", "key", "x", "kind", "offchain", "p", `[{"b":"cash","d":1}]`, "m", "{}", "ev", ""}}))
 		}, []string{InvBalanced, InvDerivable}},
+		{"deposit credited to a second account around the binding", func(t *testing.T, e *env) {
+			if _, err := e.l.Apply(ctx, Txn{Key: "dep:ethereum:0xacme:0", Fingerprint: "other", Account: "globex", Kind: "deposit",
+				Postings: []Posting{{Book: "cash", Delta: 1}, {Book: "sys:deposits:ethereum:USDT", Delta: -1}}}); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{InvExactlyOnce}},
 		{"account missing from the accounts set", func(t *testing.T, e *env) {
 			do(t, e.rdb.SRem(ctx, accountsKey, "initech"))
 		}, []string{InvAccounts}},
