@@ -44,7 +44,8 @@
 //
 // # Durability
 //
-// The ledger is only as durable as the server: run Redis with
+// The ledger needs Redis >= 7.0 (SET NX GET, XADD <ms>-*). It is only as
+// durable as the server: run Redis with
 // appendonly yes, appendfsync always (or, on Redis >= 7.2, use WithWaitAOF)
 // and maxmemory-policy noeviction. CheckPersistence reports what is missing.
 package ledger
