@@ -4,16 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/gagliardetto/solana-go"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
+	"github.com/depositd/depositd/addressbook"
 	"github.com/depositd/depositd/chains"
 	"github.com/depositd/depositd/chains/evm"
+	sol "github.com/depositd/depositd/chains/solana"
 	"github.com/depositd/depositd/chains/tron"
 	"github.com/depositd/depositd/config"
 	"github.com/depositd/depositd/watchers"
@@ -30,7 +34,7 @@ type chainSource struct {
 }
 
 // newSource builds the adapter of one configured chain.
-func newSource(ctx context.Context, c *config.Chain, onDrop func(chain, token, reason string)) (chainSource, error) {
+func newSource(ctx context.Context, c *config.Chain, onDrop func(chain, token, reason string), idx *addressbook.Index, log *slog.Logger) (chainSource, error) {
 	switch c.Kind {
 	case config.KindEVM:
 		cfg := evm.Config{Chain: c.Name, MaxRange: c.MaxRange, HTTPClient: &http.Client{}}
@@ -52,6 +56,8 @@ func newSource(ctx context.Context, c *config.Chain, onDrop func(chain, token, r
 		}, nil
 	case config.KindTron:
 		return newTron(ctx, c)
+	case config.KindSolana:
+		return newSolana(c, onDrop, idx, log)
 	}
 	return chainSource{}, fmt.Errorf("chains[%s]: kind %q is not supported by this build", c.Name, c.Kind)
 }
@@ -149,5 +155,37 @@ func newTron(ctx context.Context, c *config.Chain) (chainSource, error) {
 	return chainSource{
 		src: cl, checkTokens: func(context.Context) error { return nil },
 		permanent: func(error) bool { return true }, health: func() any { return cl.Endpoints() },
+	}, nil
+}
+
+// newSolana builds the Solana adapter. A positive balance change owned by
+// one of our token accounts (a nested ATA) is dropped by the adapter, logged
+// and counted, for an operator to recover with RecoverNested.
+func newSolana(c *config.Chain, onDrop func(chain, token, reason string), idx *addressbook.Index, log *slog.Logger) (chainSource, error) {
+	cfg := sol.Config{Name: c.Name, Logger: log}
+	for _, e := range c.Endpoints {
+		cfg.Endpoints = append(cfg.Endpoints, e.URL.Reveal())
+	}
+	for _, t := range c.Tokens {
+		mint, err := solana.PublicKeyFromBase58(t.Address)
+		if err != nil {
+			return chainSource{}, fmt.Errorf("chains[%s].tokens[%s].address: %w", c.Name, t.Symbol, err)
+		}
+		prog := solana.TokenProgramID
+		if t.Program == config.ProgramToken2022 {
+			prog = solana.Token2022ProgramID
+		}
+		cfg.Mints = append(cfg.Mints, sol.Mint{Symbol: t.Symbol, Mint: mint, Program: prog, Decimals: t.Decimals})
+	}
+	cfg.NestedOwner = func(owner chains.AddrKey) bool { _, _, ok := idx.LookupHolder(owner); return ok }
+	name := c.Name
+	cfg.OnDrop = func(d sol.Drop) { onDrop(name, d.Token, string(d.Reason)) }
+	cl, err := sol.New(cfg)
+	if err != nil {
+		return chainSource{}, fmt.Errorf("chains[%s]: %w", c.Name, err)
+	}
+	return chainSource{
+		src: cl, checkTokens: cl.CheckTokens, health: func() any { return cl.Endpoints() },
+		permanent: func(err error) bool { var ce *sol.ConfigError; return errors.As(err, &ce) },
 	}, nil
 }

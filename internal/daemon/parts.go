@@ -43,7 +43,7 @@ func (d *Daemon) buildWatchers(ctx context.Context, cfg *config.Config, log *slo
 	cr := &crediter{ledger: d.Ledger, settle: d.Settlement, rates: map[string]decimal.Decimal{}, log: log.With("part", "credit")}
 	for i := range cfg.Chains {
 		c := &cfg.Chains[i]
-		cs, err := newSource(ctx, c, onDrop)
+		cs, err := newSource(ctx, c, onDrop, d.Index, log)
 		if err != nil {
 			return nil, err
 		}

@@ -9,6 +9,11 @@ import (
 	"github.com/depositd/depositd/config"
 )
 
+// poolSize is the smallest connection pool the daemon runs with: the
+// webhook dispatcher's blocking reader holds one connection per outbox
+// shard, and the watchers, API and settlement need their own.
+const poolSize = 64
+
 // NewRedis returns the client of the configured topology: a standalone URL,
 // Sentinel (failover client) or Cluster.
 func NewRedis(r config.Redis) (redis.UniversalClient, error) {
@@ -18,11 +23,13 @@ func NewRedis(r config.Redis) (redis.UniversalClient, error) {
 			MasterName:    r.Sentinel.Master,
 			SentinelAddrs: r.Sentinel.Addrs,
 			Password:      r.Sentinel.Password.Reveal(),
+			PoolSize:      poolSize,
 		}), nil
 	case r.Cluster != nil:
 		return redis.NewClusterClient(&redis.ClusterOptions{
 			Addrs:    r.Cluster.Addrs,
 			Password: r.Cluster.Password.Reveal(),
+			PoolSize: poolSize,
 		}), nil
 	default:
 		return RedisFromURL(r.URL.Reveal())
@@ -34,6 +41,9 @@ func RedisFromURL(url string) (redis.UniversalClient, error) {
 	opt, err := redis.ParseURL(url)
 	if err != nil {
 		return nil, fmt.Errorf("redis url: %w", err)
+	}
+	if opt.PoolSize == 0 {
+		opt.PoolSize = poolSize
 	}
 	return redis.NewClient(opt), nil
 }

@@ -11,11 +11,13 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/fbsobreira/gotron-sdk/pkg/proto/core"
+	"github.com/gagliardetto/solana-go"
 	"github.com/shopspring/decimal"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/depositd/depositd/chains/address"
 	"github.com/depositd/depositd/internal/devnet/evmnet"
+	"github.com/depositd/depositd/internal/devnet/solnet"
 	"github.com/depositd/depositd/internal/devnet/tronnet"
 )
 
@@ -37,10 +39,19 @@ type localTron struct {
 	failed core.Transaction_ResultContractResult
 }
 
+// localSolana is the local Solana RPC node with its USDC and USDT mints.
+type localSolana struct {
+	node   *solnet.Node
+	mints  []devToken
+	keys   []solana.PublicKey
+	sender solana.PublicKey
+}
+
 // localNets are every local chain of the dev environment.
 type localNets struct {
-	evm  []*localEVM
-	tron *localTron
+	evm    []*localEVM
+	tron   *localTron
+	solana *localSolana
 }
 
 func startChains(ctx context.Context, log *slog.Logger) (*localNets, error) {
@@ -95,7 +106,64 @@ func startChains(ctx context.Context, log *slog.Logger) (*localNets, error) {
 		n.close()
 		return nil, err
 	}
+	if err := n.startSolana(ctx, log); err != nil {
+		n.close()
+		return nil, err
+	}
 	return n, nil
+}
+
+// solanaSlotTime is the local Solana node's slot interval (mainnet: 400 ms).
+const solanaSlotTime = 400 * time.Millisecond
+
+func (n *localNets) startSolana(ctx context.Context, log *slog.Logger) error {
+	node, err := solnet.Start(ctx, solnet.Options{FinalLag: 32, SlotTime: solanaSlotTime})
+	if err != nil {
+		return fmt.Errorf("dev chain solana: %w", err)
+	}
+	s := &localSolana{node: node, sender: node.NewWallet()}
+	n.solana = s
+	for _, sym := range []string{"USDC", "USDT"} {
+		mint, err := node.CreateMint(solana.TokenProgramID, 6)
+		if err != nil {
+			return err
+		}
+		if _, err := node.MintTo(mint, s.sender, 1_000_000_000_000_000); err != nil {
+			return err
+		}
+		s.mints = append(s.mints, devToken{Symbol: sym, Address: mint.String(), Decimals: 6, Program: "token"})
+		s.keys = append(s.keys, mint)
+	}
+	for range 40 {
+		node.Mine()
+	}
+	log.Info("dev: local chain up", "chain", "solana", "rpc", node.URL(), "slot_time", solanaSlotTime)
+	return nil
+}
+
+// send moves USDC or USDT to a demo wallet; now and then a failed
+// transaction or a transfer into a nested token account, both of which
+// must never be credited.
+func (s *localSolana) send(i int, acct demoAccount, rng *rand.Rand, log *slog.Logger) {
+	k := rng.IntN(len(s.mints))
+	amount := decimal.New(int64(20+rng.IntN(400)), 0).Add(decimal.New(int64(rng.IntN(100)), -2))
+	raw := amount.Shift(6).BigInt().Uint64()
+	to := solana.MustPublicKeyFromBase58(acct.solana)
+	var err error
+	switch {
+	case i%11 == 5:
+		_, err = s.node.FailedTransfer(s.keys[k], s.sender, to, raw)
+		log.Info("dev: sent a failed SPL transfer (must be ignored)", "chain", "solana", "account", acct.id)
+	case i%19 == 7:
+		_, _, err = s.node.NestedTransfer(s.keys[k], s.sender, to, raw)
+		log.Info("dev: sent a transfer into a nested token account (must be ignored, alert logged)", "chain", "solana", "account", acct.id)
+	default:
+		_, err = s.node.Transfer(s.keys[k], s.sender, to, raw)
+		log.Info("dev: deposit sent", "chain", "solana", "token", s.mints[k].Symbol, "amount", amount.String(), "account", acct.id)
+	}
+	if err != nil {
+		log.Warn("dev: generator", "chain", "solana", "err", err)
+	}
 }
 
 // tronBlockTime is the local Tron node's block interval (mainnet: 3 s).
@@ -136,6 +204,12 @@ func (n *localNets) configs() []devChain {
 			Tokens: []devToken{{Symbol: "USDT", Address: n.tron.usdt, Decimals: 6}},
 		})
 	}
+	if n.solana != nil {
+		out = append(out, devChain{
+			Name: "solana", Kind: "solana", URL: n.solana.node.URL(),
+			Poll: solanaSlotTime.String(), Policy: "commitment", Confirmations: 32, Tokens: n.solana.mints,
+		})
+	}
 	return out
 }
 
@@ -172,10 +246,20 @@ func (n *localNets) mine(ctx context.Context) error {
 			}
 		})
 	}
+	if n.solana != nil {
+		g.Go(func() error {
+			t := time.NewTicker(solanaSlotTime)
+			defer t.Stop()
+			return n.solana.node.Run(ctx, t.C)
+		})
+	}
 	return g.Wait()
 }
 
 func (n *localNets) close() {
+	if n.solana != nil {
+		_ = n.solana.node.Close()
+	}
 	for _, e := range n.evm {
 		_ = e.chain.Close()
 	}
@@ -198,9 +282,17 @@ func (n *localNets) generate(ctx context.Context, d *demo, log *slog.Logger) err
 		case <-t.C:
 		}
 		acct := d.accounts[rng.IntN(len(d.accounts))]
-		if n.tron != nil && rng.IntN(len(n.evm)+1) == 0 {
-			n.tron.send(i, acct, rng, log)
-			continue
+		switch rng.IntN(len(n.evm) + 2) {
+		case 0:
+			if n.tron != nil {
+				n.tron.send(i, acct, rng, log)
+				continue
+			}
+		case 1:
+			if n.solana != nil {
+				n.solana.send(i, acct, rng, log)
+				continue
+			}
 		}
 		e := n.evm[rng.IntN(len(n.evm))]
 		to := common.HexToAddress(acct.evm)

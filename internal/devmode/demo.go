@@ -2,12 +2,14 @@ package devmode
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/gagliardetto/solana-go"
 	"github.com/shopspring/decimal"
 
 	"github.com/depositd/depositd/addressbook"
@@ -21,9 +23,10 @@ import (
 
 // demoAccount is one demo customer and its deposit addresses.
 type demoAccount struct {
-	id   string
-	evm  string
-	tron string
+	id     string
+	evm    string
+	tron   string
+	solana string
 }
 
 type demo struct{ accounts []demoAccount }
@@ -60,8 +63,12 @@ func seed(ctx context.Context, d *daemon.Daemon, nets *localNets) (*demo, error)
 		if err != nil && !errors.Is(err, ledger.ErrExists) {
 			return nil, err
 		}
-		da := demoAccount{id: s.id, evm: demoAddress(s.id), tron: address.TronFromEVMBytes(demoKey("tron:" + s.id))}
-		for f, addr := range map[chains.Family]string{chains.FamilyEVM: da.evm, chains.FamilyTron: da.tron} {
+		da := demoAccount{id: s.id, evm: demoAddress(s.id), tron: address.TronFromEVMBytes(demoKey("tron:" + s.id)), solana: demoWallet(s.id)}
+		addrs := map[chains.Family]string{chains.FamilyEVM: da.evm, chains.FamilyTron: da.tron}
+		if nets.solana != nil {
+			addrs[chains.FamilySolana] = da.solana
+		}
+		for f, addr := range addrs {
 			if _, err := d.Book.Register(ctx, s.id, f, addr); err != nil && !errors.Is(err, addressbook.ErrDuplicate) {
 				return nil, err
 			}
@@ -101,6 +108,15 @@ func demoAddress(id string) string { return common.BytesToAddress(demoKey(id)).H
 
 // demoKey is 20 fixed bytes per name.
 func demoKey(name string) []byte { return crypto.Keccak256([]byte("depositd-demo:" + name))[12:] }
+
+// demoWallet is a fixed Solana wallet per demo account: an ed25519 public
+// key derived from a fixed seed (the dev environment throws the private half
+// away; depositd itself never sees one).
+func demoWallet(id string) string {
+	seed := crypto.Keccak256([]byte("depositd-demo-solana:" + id))
+	pub := ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey)
+	return solana.PublicKeyFromBytes(pub).String()
+}
 
 // usd converts whole cents to Units.
 func usd(cents int64) money.Units { return money.Units(cents * 1_000_000) }
