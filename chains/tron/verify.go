@@ -16,6 +16,14 @@ var (
 	selectorSymbol   = [4]byte{0x95, 0xd8, 0x9b, 0x41} // symbol()
 )
 
+// ConfigError is a token check that failed on the chain's own answer (a
+// decimals or symbol mismatch), as opposed to an RPC failure: retrying it
+// cannot help.
+type ConfigError struct{ err error }
+
+func (e *ConfigError) Error() string { return e.err.Error() }
+func (e *ConfigError) Unwrap() error { return e.err }
+
 // verifyTokens refuses a token whose decimals() or symbol() on chain differ
 // from its configuration.
 func (c *Client) verifyTokens(ctx context.Context) error {
@@ -34,7 +42,7 @@ func (c *Client) verifyTokens(ctx context.Context) error {
 			return fmt.Errorf("tokens[%s].decimals: %w", t.Symbol, err)
 		}
 		if !dec.IsInt64() || dec.Int64() != int64(t.Decimals) {
-			return fmt.Errorf("tokens[%s].decimals: chain says %s, config %d", t.Symbol, dec, t.Decimals)
+			return &ConfigError{fmt.Errorf("tokens[%s].decimals: chain says %s, config %d", t.Symbol, dec, t.Decimals)}
 		}
 		if out, err = c.constantCall(ctx, contract, selectorSymbol); err != nil {
 			return fmt.Errorf("tokens[%s].symbol: %w", t.Symbol, err)
@@ -44,7 +52,7 @@ func (c *Client) verifyTokens(ctx context.Context) error {
 			return fmt.Errorf("tokens[%s].symbol: %w", t.Symbol, err)
 		}
 		if sym != t.Symbol {
-			return fmt.Errorf("tokens[%s].symbol: chain says %q, config %q", t.Symbol, sym, t.Symbol)
+			return &ConfigError{fmt.Errorf("tokens[%s].symbol: chain says %q, config %q", t.Symbol, sym, t.Symbol)}
 		}
 	}
 	return nil

@@ -148,14 +148,24 @@ func newTron(ctx context.Context, c *config.Chain) (chainSource, error) {
 	for _, t := range c.Tokens {
 		cfg.Tokens = append(cfg.Tokens, tron.Token{Symbol: t.Symbol, Contract: t.Address, Decimals: t.Decimals})
 	}
-	cl, err := tron.New(ctx, cfg)
-	if err != nil {
-		return chainSource{}, fmt.Errorf("chains[%s]: %w", c.Name, err)
+	// tron.New checks decimals() and symbol() while connecting: retry it
+	// like the other chains' token check, failing at once on a mismatch.
+	var cl *tron.Client
+	check := func(ctx context.Context) error {
+		var err error
+		cl, err = tron.New(ctx, cfg)
+		return err
 	}
-	return chainSource{
-		src: cl, checkTokens: func(context.Context) error { return nil },
-		permanent: func(error) bool { return true }, health: func() any { return cl.Endpoints() },
-	}, nil
+	cs := chainSource{
+		checkTokens: check,
+		permanent:   func(err error) bool { var ce *tron.ConfigError; return errors.As(err, &ce) },
+	}
+	if err := checkTokens(ctx, c.Name, cs); err != nil {
+		return chainSource{}, err
+	}
+	cs.src, cs.health = cl, func() any { return cl.Endpoints() }
+	cs.checkTokens = func(context.Context) error { return nil }
+	return cs, nil
 }
 
 // newSolana builds the Solana adapter. A positive balance change owned by

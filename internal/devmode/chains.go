@@ -170,7 +170,7 @@ func (s *localSolana) send(i int, acct demoAccount, rng *rand.Rand, log *slog.Lo
 const tronBlockTime = time.Second
 
 func (n *localNets) startTron(ctx context.Context, log *slog.Logger) error {
-	node, err := tronnet.Start(ctx, tronnet.Options{SolidLag: 5, BlockTime: tronBlockTime})
+	node, err := tronnet.Start(ctx, tronnet.Options{SolidLag: 5, BlockTime: tronBlockTime, Genesis: time.Now()})
 	if err != nil {
 		return fmt.Errorf("dev chain tron: %w", err)
 	}
