@@ -139,3 +139,22 @@ func TestReorgDuringScan(t *testing.T) {
 		t.Fatalf("headers after the fork %+v", hs)
 	}
 }
+
+func TestFinalNeverMovesBack(t *testing.T) {
+	n := startNet(t, solnet.Options{FinalLag: 2})
+	c := n.client(t, nil)
+	for range 8 {
+		n.node.Mine()
+	}
+	first, err := c.Heads(ctxT(t))
+	must(t, err)
+	n.node.SetFault(0, &solnet.Fault{Lag: 5})
+	again, err := c.Heads(ctxT(t))
+	must(t, err)
+	if again.Final != first.Final || again.Latest != first.Latest {
+		t.Fatalf("heads %+v after a lagging answer, were %+v: must not move back", again, first)
+	}
+	if n.node.Calls(0)["getSlot"] != 4 {
+		t.Fatalf("getSlot calls %v; want both Heads served by the lagging endpoint", n.node.Calls(0))
+	}
+}
