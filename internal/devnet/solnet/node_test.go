@@ -140,3 +140,29 @@ func TestRunMinesPerTick(t *testing.T) {
 		t.Fatalf("confirmed slot %d after 3 ticks; want 3", conf)
 	}
 }
+
+func TestSetFinalLag(t *testing.T) {
+	n, cl := start(t, Options{FinalLag: 4})
+	for range 6 {
+		n.Mine()
+	}
+	tests := []struct {
+		name      string
+		lag       uint64
+		finalized uint64
+	}{
+		{name: "lag 4", lag: 4, finalized: 2},
+		{name: "lag 0 finalizes the tip", lag: 0, finalized: 6},
+		{name: "lag beyond the chain keeps genesis", lag: 50, finalized: 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			n.SetFinalLag(tc.lag)
+			got, err := cl.GetSlot(context.Background(), rpc.CommitmentFinalized)
+			must(t, err)
+			if _, fin := n.Slot(); got != tc.finalized || fin != tc.finalized {
+				t.Fatalf("finalized %d (node %d); want %d", got, fin, tc.finalized)
+			}
+		})
+	}
+}
