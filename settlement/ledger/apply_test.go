@@ -326,3 +326,37 @@ func TestApplyInt64Exact(t *testing.T) {
 		}
 	})
 }
+
+// TestApplyConcurrentPaymentsNeverOverdraw races 20 payments of 1 against a
+// cash balance of 10: exactly 10 apply, the rest are refused, cash ends at 0.
+func TestApplyConcurrentPaymentsNeverOverdraw(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.open(t, "acme")
+	if _, err := e.l.Apply(ctx, Txn{Key: "grant:1", Fingerprint: "10", Account: "acme", Kind: "offchain",
+		Postings: []Posting{{Book: "cash", Delta: 10}, {Book: "sys:offchain", Delta: -10}}}); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 20)
+	for i := range 20 {
+		go func() {
+			_, err := e.l.Apply(ctx, pay("acme", "pay:race:"+strconv.Itoa(i), 1, FloorZero))
+			errs <- err
+		}()
+	}
+	applied, refused := 0, 0
+	for range 20 {
+		switch err := <-errs; {
+		case err == nil:
+			applied++
+		case errors.Is(err, ErrInsufficient):
+			refused++
+		default:
+			t.Fatal(err)
+		}
+	}
+	if applied != 10 || refused != 10 || e.account(t, "acme").Cash != 0 {
+		t.Fatalf("applied %d refused %d cash %s; want 10, 10, 0", applied, refused, e.account(t, "acme").Cash)
+	}
+	e.mustVerify(t)
+}
