@@ -20,9 +20,9 @@ const maxBlocksSpan = 500_000
 
 // Client is the Solana chains.Source. It is safe for concurrent use.
 type Client struct {
-	cfg   Config
-	pool  *pool
-	match *matcher
+	cfg     Config
+	pool    *pool
+	matcher *matcher
 
 	// finalSeen and latestSeen are the highest finalized and confirmed slots
 	// seen; the finalized slot never rolls back.
@@ -42,7 +42,7 @@ func New(cfg Config) (*Client, error) {
 	cfg.Mints = append([]Mint(nil), cfg.Mints...)
 	c := &Client{cfg: cfg}
 	c.pool = newPool(&c.cfg)
-	c.match = newMatcher(c.cfg.Mints, cfg.NestedOwner)
+	c.matcher = newMatcher(c.cfg.Mints, cfg.NestedOwner)
 	return c, nil
 }
 
