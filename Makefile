@@ -5,12 +5,15 @@ BIN      := bin
 PKGS     := ./...
 TESTFLAGS ?= -count=1 -timeout 20m
 
-.PHONY: all build run test bench lint deps clean
+.PHONY: all build run test bench lint deps test-deps clean
 
 all: build
 
 deps:
 	@./scripts/ensure-redis.sh
+
+test-deps: deps
+	@./scripts/ensure-chromium.sh
 
 build:
 	$(GO) build -o $(BIN)/depositd ./cmd/depositd
@@ -19,7 +22,7 @@ build:
 run: deps build
 	./$(BIN)/depositd dev $(ARGS)
 
-test: deps
+test: test-deps
 	$(GO) vet $(PKGS)
 	$(GO) test $(TESTFLAGS) $(PKGS)
 
