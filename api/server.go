@@ -102,6 +102,7 @@ func (s *Server) routes() {
 		m.HandleFunc("POST /v1/webhooks/deliveries/{id}/redeliver", s.require(ScopeWrite, s.redeliver))
 		m.HandleFunc("POST /v1/webhooks/endpoints/{name}/redeliver", s.require(ScopeWrite, s.redeliverFailed))
 	}
+	s.opsRoutes()
 	m.HandleFunc("/v1/", s.require(ScopeRead, func(w http.ResponseWriter, r *http.Request) error {
 		return notFound("no route %s %s", r.Method, r.URL.Path)
 	}))
