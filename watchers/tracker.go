@@ -94,18 +94,6 @@ func (t *Tracker) Anchor() (chains.Header, bool) {
 	return t.headers[0], true
 }
 
-// Len is the number of retained headers.
-func (t *Tracker) Len() int { return len(t.headers) }
-
-// Pending is the number of matches not yet final.
-func (t *Tracker) Pending() int {
-	n := 0
-	for _, ps := range t.byHeight {
-		n += len(ps)
-	}
-	return n
-}
-
 // ConnectTip appends h with the matches found in it. The first header of an
 // empty tracker is accepted as the anchor. Afterwards h must extend the tip:
 // a different parent is ErrParentMismatch (walk back), a number not above
@@ -157,23 +145,6 @@ func (t *Tracker) DisconnectTip() ([]Match, error) {
 		out[i] = p.match
 	}
 	return out, nil
-}
-
-// HeaderAt returns the retained header with number n, if any.
-func (t *Tracker) HeaderAt(n uint64) (chains.Header, bool) {
-	lo, hi := 0, len(t.headers)
-	for lo < hi {
-		mid := (lo + hi) / 2
-		if t.headers[mid].Number < n {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
-	}
-	if lo < len(t.headers) && t.headers[lo].Number == n {
-		return t.headers[lo], true
-	}
-	return chains.Header{}, false
 }
 
 // NotifyHeight reports the chain's latest and final markers. For every
