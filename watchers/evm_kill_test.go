@@ -202,15 +202,20 @@ func TestEVMKill9(t *testing.T) {
 			if err := chain.Fork(parent.Hash()); err != nil {
 				t.Fatal(err)
 			}
-			// A later timestamp makes the new branch differ from the old one
-			// even when it re-mines the same transactions.
-			if err := chain.AdjustTime(5 * time.Second); err != nil {
+			// A fresh transaction (to an unwatched address) makes the new
+			// branch differ from the old one even where it re-mines the same
+			// transactions.
+			if _, err := chain.Transfer(token, payer, common.BigToAddress(big.NewInt(int64(0xfee0+b))), big.NewInt(1)); err != nil {
 				t.Fatal(err)
 			}
 			if err := chain.CommitBlocks(3); err != nil {
 				t.Fatal(err)
 			}
 			forks++
+			if head, _, err = chain.Head(ctx); err != nil {
+				t.Fatal(err)
+			}
+			waitScanned(t, rdb, c.started, head) // the same child has walked back over the fork
 		}
 		<-time.After(time.Duration(rng.IntN(40)) * time.Millisecond)
 		if rng.IntN(4) == 0 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"math/big"
 	"testing"
-	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 
@@ -49,12 +48,12 @@ func (d *evmDriver) Fork(ctx context.Context, depth int) error {
 	if err := d.chain.Fork(parent.Hash()); err != nil {
 		return err
 	}
-	// An empty block with a later timestamp makes the branch differ even
-	// where it would re-mine the same transactions.
-	if err := d.chain.AdjustTime(5 * time.Second); err != nil {
+	// A fresh transaction makes the branch differ even where it re-mines
+	// the same transactions.
+	if _, err := d.Transfer(ctx, d.Recipient(999), big.NewInt(1)); err != nil {
 		return err
 	}
-	return d.chain.CommitBlocks(depth)
+	return d.chain.CommitBlocks(depth + 1)
 }
 
 func TestConformanceEVM(t *testing.T) {
