@@ -64,6 +64,7 @@ type Chain struct {
 
 	mu      sync.Mutex
 	pending []common.Hash
+	nonces  map[common.Address]uint64 // next nonce per sender
 }
 
 // Option changes how New builds the chain.
@@ -125,6 +126,7 @@ func New(opts ...Option) (*Chain, error) {
 			accounts: accounts,
 			token:    parsed,
 			signer:   types.LatestSignerForChainID(big.NewInt(ChainID)),
+			nonces:   map[common.Address]uint64{},
 		}, nil
 	}
 	return nil, fmt.Errorf("evmnet: start: %w", lastErr)
@@ -178,6 +180,9 @@ func (c *Chain) Close() error { return c.backend.Close() }
 func (c *Chain) Commit() (common.Hash, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if err := c.awaitPool(); err != nil {
+		return common.Hash{}, err
+	}
 	h := c.backend.Commit()
 	sent := c.pending
 	c.pending = nil
@@ -191,6 +196,31 @@ func (c *Chain) Commit() (common.Hash, error) {
 		}
 	}
 	return h, nil
+}
+
+// awaitPool waits until the pool counts every transaction sent as pending:
+// the pool promotes new transactions asynchronously, and a block sealed
+// before that would leave them out.
+func (c *Chain) awaitPool() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for addr, next := range c.nonces {
+		for {
+			n, err := c.client.PendingNonceAt(ctx, addr)
+			if err != nil {
+				return fmt.Errorf("evmnet: pool of %s: %w", addr.Hex(), err)
+			}
+			if n >= next {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("evmnet: pool of %s: pending nonce %d, sent up to %d", addr.Hex(), n, next-1)
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}
+	return nil
 }
 
 // CommitBlocks mines n blocks (the first carries any pending transactions).
@@ -239,9 +269,17 @@ func (c *Chain) send(from Account, to *common.Address, gas uint64, data []byte) 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ctx := context.Background()
-	nonce, err := c.client.PendingNonceAt(ctx, from.Address)
-	if err != nil {
-		return nil, fmt.Errorf("evmnet: nonce: %w", err)
+	// The pool's pending nonce is re-computed asynchronously after each
+	// new head, so right after a Commit it can lag behind what was sent:
+	// keep each sender's next nonce here, asking the node only at first use
+	// and after a failed send.
+	nonce, ok := c.nonces[from.Address]
+	if !ok {
+		n, err := c.client.PendingNonceAt(ctx, from.Address)
+		if err != nil {
+			return nil, fmt.Errorf("evmnet: nonce: %w", err)
+		}
+		nonce = n
 	}
 	tx, err := types.SignNewTx(from.Key, c.signer, &types.DynamicFeeTx{
 		ChainID:   big.NewInt(ChainID),
@@ -256,8 +294,10 @@ func (c *Chain) send(from Account, to *common.Address, gas uint64, data []byte) 
 		return nil, fmt.Errorf("evmnet: sign: %w", err)
 	}
 	if err := c.client.SendTransaction(ctx, tx); err != nil {
+		delete(c.nonces, from.Address)
 		return nil, fmt.Errorf("evmnet: send: %w", err)
 	}
+	c.nonces[from.Address] = nonce + 1
 	c.pending = append(c.pending, tx.Hash())
 	return tx, nil
 }
