@@ -15,5 +15,6 @@ bench ./addressbook 'IndexBuild1M$|IndexBuild1MMixed' 1x
 bench ./settlement 'Settle' 2s
 bench ./webhooks 'Deliveries' 1x
 bench ./internal/devnet/evmnet 'GetLogsFloor|ClientTransfers' 1x
+bench ./watchers 'WatcherBackfill' 1x
 bench ./chains/tron 'Scan' 1x
 bench ./chains/solana 'Transfers|BareGetBlock' 1x
