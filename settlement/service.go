@@ -28,6 +28,8 @@ type Config struct {
 	LockTimeout time.Duration
 	// Logger receives the warnings of Run; nil discards them.
 	Logger *slog.Logger
+	// Metrics, when set, counts runs, payments and overdue marks.
+	Metrics *Metrics
 }
 
 // DefaultLockTimeout is the coupon lock timeout when Config leaves it 0.

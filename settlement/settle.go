@@ -34,8 +34,9 @@ type Run struct {
 // payment whose coupon was locked is completed with that lock (or, past
 // Config.LockTimeout, unlocked and planned again). A payment step that fails
 // otherwise unlocks its coupon before SettleAccount returns the error.
-func (s *Service) SettleAccount(ctx context.Context, account string) (Run, error) {
-	run := Run{Account: account}
+func (s *Service) SettleAccount(ctx context.Context, account string) (run Run, err error) {
+	run = Run{Account: account}
+	defer func() { s.cfg.Metrics.run(run, err) }()
 	if _, err := s.account(ctx, account); err != nil {
 		return run, err
 	}

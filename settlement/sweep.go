@@ -20,6 +20,7 @@ func (s *Service) SweepOverdue(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	marked := 0
+	defer func() { s.cfg.Metrics.markedOverdue(marked) }()
 	for _, r := range refs {
 		if r.status != Pending && r.status != PartiallyPaid {
 			continue

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"time"
 
@@ -31,13 +30,15 @@ type chainSource struct {
 	// permanent tells a token mismatch (refuse at once) from an RPC failure.
 	permanent func(error) bool
 	health    func() any
+	// run, when set, is the adapter's own loop (endpoint probes).
+	run func(context.Context) error
 }
 
 // newSource builds the adapter of one configured chain.
-func newSource(ctx context.Context, c *config.Chain, onDrop func(chain, token, reason string), idx *addressbook.Index, log *slog.Logger) (chainSource, error) {
+func newSource(ctx context.Context, c *config.Chain, onDrop func(chain, token, reason string), idx *addressbook.Index, rpc *rpcMetrics, log *slog.Logger) (chainSource, error) {
 	switch c.Kind {
 	case config.KindEVM:
-		cfg := evm.Config{Chain: c.Name, MaxRange: c.MaxRange, HTTPClient: &http.Client{}}
+		cfg := evm.Config{Chain: c.Name, MaxRange: c.MaxRange, HTTPClient: rpc.httpClient(c.Name)}
 		for _, e := range c.Endpoints {
 			cfg.Endpoints = append(cfg.Endpoints, e.URL.Reveal())
 		}
@@ -51,13 +52,13 @@ func newSource(ctx context.Context, c *config.Chain, onDrop func(chain, token, r
 			return chainSource{}, fmt.Errorf("chains[%s]: %w", c.Name, err)
 		}
 		return chainSource{
-			src: cl, checkTokens: cl.CheckTokens, health: func() any { return cl.Endpoints() },
+			src: cl, checkTokens: cl.CheckTokens, health: func() any { return cl.Endpoints() }, run: cl.Run,
 			permanent: func(err error) bool { var ce *evm.ConfigError; return errors.As(err, &ce) },
 		}, nil
 	case config.KindTron:
-		return newTron(ctx, c)
+		return newTron(ctx, c, rpc)
 	case config.KindSolana:
-		return newSolana(c, onDrop, idx, log)
+		return newSolana(c, onDrop, idx, rpc, log)
 	}
 	return chainSource{}, fmt.Errorf("chains[%s]: kind %q is not supported by this build", c.Name, c.Kind)
 }
@@ -117,8 +118,8 @@ func checkTokens(ctx context.Context, name string, cs chainSource) error {
 // newTron connects to the Tron full (and solidity) nodes. The tron client
 // checks decimals() and symbol() while connecting, so its start-up check is
 // already done when it is returned.
-func newTron(ctx context.Context, c *config.Chain) (chainSource, error) {
-	cfg := tron.Config{Name: c.Name}
+func newTron(ctx context.Context, c *config.Chain, rpc *rpcMetrics) (chainSource, error) {
+	cfg := tron.Config{Name: c.Name, DialOptions: []grpc.DialOption{rpc.grpcInterceptor(c.Name)}}
 	var tls bool
 	hostPorts := func(eps []config.Endpoint) ([]string, error) {
 		var out []string
@@ -143,7 +144,7 @@ func newTron(ctx context.Context, c *config.Chain) (chainSource, error) {
 		return chainSource{}, err
 	}
 	if tls {
-		cfg.DialOptions = []grpc.DialOption{grpc.WithTransportCredentials(credentials.NewTLS(nil))}
+		cfg.DialOptions = append(cfg.DialOptions, grpc.WithTransportCredentials(credentials.NewTLS(nil)))
 	}
 	for _, t := range c.Tokens {
 		cfg.Tokens = append(cfg.Tokens, tron.Token{Symbol: t.Symbol, Contract: t.Address, Decimals: t.Decimals})
@@ -171,8 +172,8 @@ func newTron(ctx context.Context, c *config.Chain) (chainSource, error) {
 // newSolana builds the Solana adapter. A positive balance change owned by
 // one of our token accounts (a nested ATA) is dropped by the adapter, logged
 // and counted, for an operator to recover with RecoverNested.
-func newSolana(c *config.Chain, onDrop func(chain, token, reason string), idx *addressbook.Index, log *slog.Logger) (chainSource, error) {
-	cfg := sol.Config{Name: c.Name, Logger: log}
+func newSolana(c *config.Chain, onDrop func(chain, token, reason string), idx *addressbook.Index, rpc *rpcMetrics, log *slog.Logger) (chainSource, error) {
+	cfg := sol.Config{Name: c.Name, Logger: log, HTTPClient: rpc.httpClient(c.Name)}
 	for _, e := range c.Endpoints {
 		cfg.Endpoints = append(cfg.Endpoints, e.URL.Reveal())
 	}

@@ -97,9 +97,13 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		return fmt.Errorf("address index: %w", err)
 	}
 	log.Info("address index loaded", "addresses", d.Index.Len())
+	smetrics, err := settlement.NewMetrics(d.Registry)
+	if err != nil {
+		return err
+	}
 	d.Settlement = settlement.New(d.Ledger, rdb, settlement.Config{
 		Location: cfg.Settlement.Location, DueDays: cfg.Settlement.DueDays,
-		LowBalance: cfg.Settlement.LowBalanceThresholds, Logger: log.With("part", "settlement"),
+		LowBalance: cfg.Settlement.LowBalanceThresholds, Logger: log.With("part", "settlement"), Metrics: smetrics,
 	}, time.Now)
 	if d.Webhooks, err = webhooks.NewDispatcher(rdb, webhookEndpoints(cfg), webhooks.Options{
 		Logger: log.With("part", "webhooks"), Registerer: d.Registry,
@@ -129,6 +133,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	g.Go(func() error { return d.Index.Run(gctx) })
 	for _, w := range ws.watchers {
 		g.Go(func() error { return w.Run(gctx) })
+	}
+	for _, run := range ws.loops {
+		g.Go(func() error { return run(gctx) })
 	}
 	g.Go(func() error { return d.Webhooks.Run(gctx) })
 	g.Go(func() error { return runTicker(gctx, cfg.Settlement.OverdueSweep, d.Settlement.Run) })

@@ -183,6 +183,21 @@ func TestDepositSettlesStatement(t *testing.T) {
 	if !strings.Contains(string(csv), tx.Hex()) || !strings.Contains(string(csv), "st1") {
 		t.Fatalf("reconciliation lacks the deposit tx %s or the st1 payment:\n%s", tx.Hex(), csv)
 	}
+	mresp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	for _, want := range []string{
+		`depositd_rpc_calls_total{chain="ethereum"`, `depositd_rpc_latency_seconds_bucket{chain="ethereum"`,
+		`depositd_settlement_runs_total{result="ok"}`, `depositd_settlement_payments_total 1`,
+		`depositd_deposits_credited_total{chain="ethereum",token="USDT"} 1`, `depositd_chain_head{chain="ethereum"}`,
+	} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("shutdown: %v", err)

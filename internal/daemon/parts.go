@@ -24,6 +24,7 @@ type chainSet struct {
 	names    []string
 	health   map[string]func() any
 	watchers []*watchers.Watcher
+	loops    []func(context.Context) error // adapters' own loops
 }
 
 var _ api.Chains = (*chainSet)(nil)
@@ -40,10 +41,11 @@ func (d *Daemon) buildWatchers(ctx context.Context, cfg *config.Config, log *slo
 	}, []string{"chain", "token", "reason"})
 	d.Registry.MustRegister(dropped)
 	onDrop := func(chain, token, reason string) { dropped.WithLabelValues(chain, token, reason).Inc() }
+	rpc := newRPCMetrics(d.Registry)
 	cr := &crediter{ledger: d.Ledger, settle: d.Settlement, rates: map[string]decimal.Decimal{}, log: log.With("part", "credit")}
 	for i := range cfg.Chains {
 		c := &cfg.Chains[i]
-		cs, err := newSource(ctx, c, onDrop, d.Index, log)
+		cs, err := newSource(ctx, c, onDrop, d.Index, rpc, log)
 		if err != nil {
 			return nil, err
 		}
@@ -62,6 +64,9 @@ func (d *Daemon) buildWatchers(ctx context.Context, cfg *config.Config, log *slo
 		set.names = append(set.names, c.Name)
 		set.health[c.Name] = cs.health
 		set.watchers = append(set.watchers, w)
+		if cs.run != nil {
+			set.loops = append(set.loops, cs.run)
+		}
 	}
 	return set, nil
 }
