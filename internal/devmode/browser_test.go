@@ -133,6 +133,7 @@ func TestOpsPageInBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("token"), token),
 		chromedp.Click(chromedp.ID("connect")),
 		chromedp.WaitVisible(chromedp.ID("board")),
+		chromedp.WaitNotVisible(chromedp.ID("login")),
 	)
 	if err != nil {
 		t.Fatalf("log in on the ops page: %v", err)
@@ -168,7 +169,7 @@ func TestOpsPageInBrowser(t *testing.T) {
 	if err != nil || chains < 3 {
 		t.Fatalf("%d chain rows on the page (%v), want the dev chains", chains, err)
 	}
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
 	}
