@@ -1,0 +1,127 @@
+package evmbench
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/shopspring/decimal"
+
+	"github.com/depositd/depositd/chains"
+	"github.com/depositd/depositd/settlement/ledger"
+	"github.com/depositd/depositd/watchers"
+)
+
+// LedgerCrediter credits through settlement/ledger like the daemon's
+// adapter (internal/daemon/credit.go) at a fixed rate, without settlement.
+type LedgerCrediter struct {
+	Ledger  *ledger.Ledger
+	Rate    decimal.Decimal // USD per whole token
+	applied atomic.Int64
+}
+
+var _ watchers.Crediter = (*LedgerCrediter)(nil)
+
+// Credit implements watchers.Crediter; idempotent on t.ID().
+func (c *LedgerCrediter) Credit(ctx context.Context, t chains.Transfer, account string) error {
+	acct, err := ledger.ParseAccountID(account)
+	if err != nil {
+		return fmt.Errorf("credit %s: %w", t.ID(), err)
+	}
+	res, err := c.Ledger.Credit(ctx, ledger.Deposit{
+		ID: t.ID(), Account: acct, Chain: t.Chain, Token: t.Token, Contract: t.Contract,
+		TxID: t.TxID, Index: t.Index, Block: t.Block, BlockHash: t.BlockHash, To: t.To,
+		Raw: t.Amount, Decimals: t.Decimals, Rate: c.Rate,
+	})
+	if err != nil {
+		return fmt.Errorf("credit %s: %w", t.ID(), err)
+	}
+	if res.Applied {
+		c.applied.Add(1)
+	}
+	return nil
+}
+
+// Applied is the number of first-time credits so far.
+func (c *LedgerCrediter) Applied() int64 { return c.applied.Load() }
+
+// OpenAccounts creates the ledger accounts AccountOf(0..n-1).
+func OpenAccounts(ctx context.Context, l *ledger.Ledger, n int) error {
+	for i := range n {
+		if err := l.CreateAccount(ctx, ledger.Account{ID: ledger.AccountID(AccountOf(i)), Name: "bench"}); err != nil {
+			return fmt.Errorf("open account %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// NXRecorder is the cheapest exactly-once crediter: one SET NX per deposit
+// id. It separates the watcher's own cost from the ledger's.
+type NXRecorder struct {
+	RDB     redis.UniversalClient
+	applied atomic.Int64
+}
+
+var _ watchers.Crediter = (*NXRecorder)(nil)
+
+// Credit implements watchers.Crediter; idempotent on t.ID().
+func (r *NXRecorder) Credit(ctx context.Context, t chains.Transfer, account string) error {
+	ok, err := r.RDB.SetNX(ctx, "benchcredit:"+t.ID(), account, 0).Result()
+	if err != nil {
+		return fmt.Errorf("credit %s: %w", t.ID(), err)
+	}
+	if ok {
+		r.applied.Add(1)
+	}
+	return nil
+}
+
+// Applied is the number of first-time credits so far.
+func (r *NXRecorder) Applied() int64 { return r.applied.Load() }
+
+// Timed wraps a Crediter and records when each deposit id was first
+// credited successfully, by block.
+type Timed struct {
+	Next watchers.Crediter
+	Now  func() time.Time
+
+	mu sync.Mutex
+	at map[string]Credited
+}
+
+// Credited is one deposit's credit time.
+type Credited struct {
+	Block uint64
+	At    time.Time
+}
+
+// Credit implements watchers.Crediter.
+func (c *Timed) Credit(ctx context.Context, t chains.Transfer, account string) error {
+	if err := c.Next.Credit(ctx, t, account); err != nil {
+		return err
+	}
+	now := c.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.at == nil {
+		c.at = map[string]Credited{}
+	}
+	if _, seen := c.at[t.ID()]; !seen {
+		c.at[t.ID()] = Credited{Block: t.Block, At: now}
+	}
+	return nil
+}
+
+// Credits returns a copy of the recorded credits by deposit id.
+func (c *Timed) Credits() map[string]Credited {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]Credited, len(c.at))
+	for k, v := range c.at {
+		out[k] = v
+	}
+	return out
+}

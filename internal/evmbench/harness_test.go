@@ -1,0 +1,130 @@
+package evmbench
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/depositd/depositd/internal/devnet/evmnet"
+	"github.com/depositd/depositd/internal/redistest"
+	"github.com/depositd/depositd/settlement/ledger"
+	"github.com/depositd/depositd/watchers"
+)
+
+// buildSpan builds a BuildLarge chain of blocks × perBlock logs.
+func buildSpan(tb testing.TB, blocks, perBlock int) Span {
+	tb.Helper()
+	chain, err := evmnet.New()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { chain.Close() })
+	info, err := chain.BuildLarge(context.Background(), blocks, perBlock)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Logf("chain: blocks %d..%d, %d Transfer logs, built in %s", info.First, info.Last, info.Logs, info.Took)
+	return Span{URL: chain.URL(), Large: info}
+}
+
+// crediterCase makes a fresh crediter on an emptied redis.
+type crediterCase struct {
+	name string
+	make func(tb testing.TB, rs *redistest.Server) (watchers.Crediter, func() int64)
+}
+
+var crediterCases = []crediterCase{
+	{"ledger", func(tb testing.TB, rs *redistest.Server) (watchers.Crediter, func() int64) {
+		rdb := rs.Client(tb)
+		l := ledger.New(rdb, time.Now)
+		if err := OpenAccounts(context.Background(), l, len(WatchedRecipients())); err != nil {
+			tb.Fatal(err)
+		}
+		c := &LedgerCrediter{Ledger: l, Rate: decimal.NewFromInt(1)}
+		return c, c.Applied
+	}},
+	{"setnx", func(tb testing.TB, rs *redistest.Server) (watchers.Crediter, func() int64) {
+		c := &NXRecorder{RDB: rs.Client(tb)}
+		return c, c.Applied
+	}},
+}
+
+// TestHarnessTiny runs every measurement of the benchmarks at a tiny size:
+// 25 blocks × 40 logs (10 deposits), a 5,000-address index, and a short
+// steady run with 20 ms blocks.
+func TestHarnessTiny(t *testing.T) {
+	ctx := context.Background()
+	span := buildSpan(t, 25, 40)
+	ix := NewIndex(5000, WatchedRecipients())
+	if ix.Len() != 5000 {
+		t.Fatalf("index holds %d addresses, want 5000", ix.Len())
+	}
+	t.Run("floor", func(t *testing.T) {
+		p, err := Floor(ctx, span)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Logs != 1000 || p.Requests != 1 {
+			t.Fatalf("floor read %d logs in %d requests, want 1000 in 1", p.Logs, p.Requests)
+		}
+	})
+	for _, cc := range crediterCases {
+		t.Run("backfill/"+cc.name, func(t *testing.T) {
+			rs := redistest.New(t)
+			cr, applied := cc.make(t, rs)
+			p, err := Backfill(ctx, span, ix, cr, applied, rs.Client(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if applied() != 10 || p.Requests == 0 {
+				t.Fatalf("%d credits, %d requests; want 10 credits", applied(), p.Requests)
+			}
+		})
+	}
+	t.Run("steady", func(t *testing.T) {
+		rs := redistest.New(t)
+		cfg := Steady{BlockEvery: 20 * time.Millisecond, Warmup: 2, Blocks: 10, Poll: 20 * time.Millisecond,
+			ProbeInterval: time.Second, Required: 2, Deposits: 2, Others: 3, Timeout: 30 * time.Second}
+		r, err := RunSteady(ctx, cfg, ix, rs.Client(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Delays) != 20 || r.Requests == 0 {
+			t.Fatalf("%d delays, %d requests; want 20 delays", len(r.Delays), r.Requests)
+		}
+		for _, d := range r.Delays {
+			if d < 0 || d > 10*time.Second {
+				t.Fatalf("delay %s out of range", d)
+			}
+		}
+	})
+}
+
+func TestPercentile(t *testing.T) {
+	ms := func(ns ...int) []time.Duration {
+		out := make([]time.Duration, len(ns))
+		for i, n := range ns {
+			out[i] = time.Duration(n) * time.Millisecond
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		ds   []time.Duration
+		q    float64
+		want time.Duration
+	}{
+		{"empty", nil, 0.5, 0},
+		{"median of odd", ms(30, 10, 20), 0.5, 20 * time.Millisecond},
+		{"p99 is the max of few", ms(1, 2, 3, 4, 5), 0.99, 5 * time.Millisecond},
+		{"p0 is the min", ms(7, 3, 9), 0, 3 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Percentile(tc.ds, tc.q); got != tc.want {
+				t.Fatalf("got %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
