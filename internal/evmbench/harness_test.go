@@ -13,14 +13,17 @@ import (
 	"github.com/depositd/depositd/watchers"
 )
 
-// buildSpan builds a BuildLarge chain of blocks × perBlock logs.
-func buildSpan(tb testing.TB, blocks, perBlock int) Span {
+// buildSpan builds a BuildLarge chain of blocks × perBlock logs; keep
+// closes it when tb ends unless the caller shares it beyond tb.
+func buildSpan(tb testing.TB, blocks, perBlock int, keep bool) Span {
 	tb.Helper()
 	chain, err := evmnet.New()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { chain.Close() })
+	if !keep {
+		tb.Cleanup(func() { chain.Close() })
+	}
 	info, err := chain.BuildLarge(context.Background(), blocks, perBlock)
 	if err != nil {
 		tb.Fatal(err)
@@ -56,7 +59,7 @@ var crediterCases = []crediterCase{
 // steady run with 20 ms blocks.
 func TestHarnessTiny(t *testing.T) {
 	ctx := context.Background()
-	span := buildSpan(t, 25, 40)
+	span := buildSpan(t, 25, 40, false)
 	ix := NewIndex(5000, WatchedRecipients())
 	if ix.Len() != 5000 {
 		t.Fatalf("index holds %d addresses, want 5000", ix.Len())
