@@ -1,6 +1,7 @@
 package devmode
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,12 +10,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
 )
 
 const chromium = "/usr/bin/chromium"
@@ -187,4 +192,88 @@ func jsonOf(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestDevAPIMatchesOpenAPI validates answers of a running `depositd dev`,
+// with live deposits, chains and statements, against the OpenAPI document it
+// serves.
+func TestDevAPIMatchesOpenAPI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the whole dev environment")
+	}
+	addr, token := freeAddr(t), "openapi-test-token-0123456789"
+	startDev(t, addr, token)
+	base := "http://" + addr
+
+	resp, err := http.Get(base + "/v1/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET /v1/openapi.json: %d %v", resp.StatusCode, err)
+	}
+	doc, err := openapi3.NewLoader().LoadFromData(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(t *testing.T, path string) []byte {
+		t.Helper()
+		req, _ := http.NewRequest("GET", base+path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		route, params, err := router.FindRoute(req)
+		if err != nil {
+			t.Fatalf("GET %s: not in the document: %v", path, err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}
+		err = openapi3filter.ValidateResponse(context.Background(), &openapi3filter.ResponseValidationInput{
+			RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts},
+			Status:                 resp.StatusCode, Header: resp.Header, Body: io.NopCloser(bytes.NewReader(body)), Options: opts,
+		})
+		if resp.StatusCode != 200 || err != nil {
+			t.Fatalf("GET %s: %d, does not match the document: %v\n%s", path, resp.StatusCode, err, body)
+		}
+		return body
+	}
+
+	// Wait until the dev generator has produced deposits.
+	var page struct {
+		Items []struct {
+			ID string `json:"id"`
+		} `json:"items"`
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for len(page.Items) == 0 {
+		if err := json.Unmarshal(get(t, "/v1/deposits"), &page); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no deposit within 60s")
+		}
+		select {
+		case <-time.After(200 * time.Millisecond):
+		case <-t.Context().Done():
+			t.Fatal(t.Context().Err())
+		}
+	}
+	for _, path := range []string{
+		"/v1/deposits?limit=2", "/v1/deposits/" + url.PathEscape(page.Items[0].ID), "/v1/chains",
+		"/v1/statements", "/v1/accounts", "/v1/webhooks/deliveries?limit=5",
+	} {
+		t.Run(path, func(t *testing.T) { get(t, path) })
+	}
 }
