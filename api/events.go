@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/depositd/depositd/settlement"
@@ -178,6 +179,7 @@ func (s *Server) streamSnapshots(w http.ResponseWriter, r *http.Request, every t
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 
+	closing := serverClosing(r)
 	var last []byte
 	idle := 0
 	id := 0
@@ -218,7 +220,43 @@ func (s *Server) streamSnapshots(w http.ResponseWriter, r *http.Request, every t
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-closing:
+			return nil
 		case <-tick.C:
 		}
 	}
+}
+
+// shutdowns holds, per *http.Server serving a stream, a channel closed when
+// that server begins Shutdown: streams never go idle, so without it an open
+// ops page would hold Shutdown until its deadline.
+var shutdowns struct {
+	sync.Mutex
+	m map[*http.Server]chan struct{}
+}
+
+// serverClosing returns a channel closed when the server serving r begins
+// Shutdown; nil (never ready) when r carries no *http.Server.
+func serverClosing(r *http.Request) <-chan struct{} {
+	srv, ok := r.Context().Value(http.ServerContextKey).(*http.Server)
+	if !ok {
+		return nil
+	}
+	shutdowns.Lock()
+	defer shutdowns.Unlock()
+	if shutdowns.m == nil {
+		shutdowns.m = map[*http.Server]chan struct{}{}
+	}
+	ch, ok := shutdowns.m[srv]
+	if !ok {
+		ch = make(chan struct{})
+		shutdowns.m[srv] = ch
+		srv.RegisterOnShutdown(func() {
+			shutdowns.Lock()
+			delete(shutdowns.m, srv)
+			shutdowns.Unlock()
+			close(ch)
+		})
+	}
+	return ch
 }

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -214,5 +216,35 @@ func TestEventStreamEndsWithClient(t *testing.T) {
 	case <-done:
 	case <-time.After(5 * time.Second):
 		t.Fatal("stream handler still running 5s after the client went away")
+	}
+}
+
+// TestEventStreamEndsOnShutdown: an open stream does not hold
+// http.Server.Shutdown until its deadline.
+func TestEventStreamEndsOnShutdown(t *testing.T) {
+	s := newOpsServer(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: s.Handler()}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	_, stream := openStream(t, context.Background(), "http://"+ln.Addr().String(), "?token="+url.QueryEscape(readTok), nil)
+	stream.next()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown with an open stream: %v after %v", err, time.Since(start))
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		t.Fatalf("Serve: %v", err)
+	}
+	for stream.sc.Scan() {
+	}
+	if err := stream.sc.Err(); err != nil {
+		t.Fatalf("stream did not end cleanly: %v", err)
 	}
 }
