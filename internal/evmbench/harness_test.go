@@ -86,6 +86,12 @@ func TestHarnessTiny(t *testing.T) {
 			}
 		})
 	}
+	t.Run("steady refuses no warmup", func(t *testing.T) {
+		_, err := RunSteady(ctx, Steady{BlockEvery: time.Millisecond, Blocks: 1, Required: 1, Timeout: time.Second}, ix, nil)
+		if err == nil {
+			t.Fatal("no error")
+		}
+	})
 	t.Run("steady", func(t *testing.T) {
 		rs := redistest.New(t)
 		cfg := Steady{BlockEvery: 20 * time.Millisecond, Warmup: 2, Blocks: 10, Poll: 20 * time.Millisecond,
@@ -96,6 +102,9 @@ func TestHarnessTiny(t *testing.T) {
 		}
 		if len(r.Delays) != 20 || r.Requests == 0 {
 			t.Fatalf("%d delays, %d requests; want 20 delays", len(r.Delays), r.Requests)
+		}
+		if r.Methods["eth_getBlockByNumber"] == 0 || r.Methods["eth_getLogs"] == 0 || r.Window <= 0 {
+			t.Fatalf("methods %v in %s: want block and log reads", r.Methods, r.Window)
 		}
 		for _, d := range r.Delays {
 			if d < 0 || d > 10*time.Second {

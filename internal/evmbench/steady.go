@@ -24,7 +24,7 @@ import (
 // follow the chain as the daemon runs them.
 type Steady struct {
 	BlockEvery    time.Duration // wall time between blocks
-	Warmup        int           // blocks before measuring
+	Warmup        int           // blocks before measuring (≥ 1)
 	Blocks        int           // measured blocks
 	Poll          time.Duration // watcher PollInterval
 	ProbeInterval time.Duration // evm client ProbeInterval
@@ -36,9 +36,11 @@ type Steady struct {
 
 // SteadyResult is what a steady-state run measured.
 type SteadyResult struct {
-	Requests uint64          // client requests while the measured blocks were produced
-	Blocks   int             // measured blocks
-	Delays   []time.Duration // per deposit of the measured blocks: credit − its block reaching the policy
+	Requests uint64            // client requests while the measured blocks were produced
+	Methods  map[string]uint64 // the same requests by method, counted by a proxy
+	Blocks   int               // measured blocks
+	Window   time.Duration     // wall time from the block before the first measured one to the last
+	Delays   []time.Duration   // per deposit of the measured blocks: credit − its block reaching the policy
 }
 
 // PerBlock is Requests / Blocks.
@@ -47,6 +49,10 @@ func (r SteadyResult) PerBlock() float64 { return float64(r.Requests) / float64(
 // RunSteady builds a fresh chain and runs cfg on it, crediting through a
 // real ledger on rdb (which must be empty) and matching against ix.
 func RunSteady(ctx context.Context, cfg Steady, ix watchers.Index, rdb redis.UniversalClient) (SteadyResult, error) {
+	if cfg.Warmup < 1 || cfg.Blocks < 1 || cfg.BlockEvery <= 0 || cfg.Required < 1 {
+		return SteadyResult{}, fmt.Errorf("steady: warmup %d, blocks %d, block every %s, required %d: want ≥ 1 each",
+			cfg.Warmup, cfg.Blocks, cfg.BlockEvery, cfg.Required)
+	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 	chain, token, err := newSteadyChain(cfg)
@@ -54,8 +60,13 @@ func RunSteady(ctx context.Context, cfg Steady, ix watchers.Index, rdb redis.Uni
 		return SteadyResult{}, err
 	}
 	defer chain.Close()
+	mc, err := NewMethodCounter(chain.URL())
+	if err != nil {
+		return SteadyResult{}, fmt.Errorf("steady: %w", err)
+	}
+	defer mc.Close()
 	src, err := evm.New(evm.Config{
-		Chain: "ethereum", Endpoints: []string{chain.URL()}, MaxRange: Range, ProbeInterval: cfg.ProbeInterval,
+		Chain: "ethereum", Endpoints: []string{mc.URL()}, MaxRange: Range, ProbeInterval: cfg.ProbeInterval,
 		Tokens: []evm.Token{{Symbol: "USDT", Contract: token, Decimals: 6}},
 	})
 	if err != nil {
@@ -71,7 +82,7 @@ func RunSteady(ctx context.Context, cfg Steady, ix watchers.Index, rdb redis.Uni
 	if err != nil {
 		return SteadyResult{}, fmt.Errorf("steady: %w", err)
 	}
-	p := &producer{cfg: cfg, chain: chain, token: token, src: src, credits: timed}
+	p := &producer{cfg: cfg, chain: chain, token: token, src: src, methods: mc, credits: timed}
 	runCtx, stop := context.WithCancel(ctx)
 	g, gctx := errgroup.WithContext(runCtx)
 	g.Go(func() error { return w.Run(gctx) })
@@ -117,12 +128,14 @@ type producer struct {
 	chain   *evmnet.Chain
 	token   common.Address
 	src     *evm.Client
+	methods *MethodCounter
 	credits *Timed
 
 	mu        sync.Mutex
 	committed map[uint64]time.Time
 	measured  [2]uint64 // first and last measured block
 	requests  uint64
+	perMethod map[string]uint64
 	want      map[string]bool // deposit ids of the measured blocks
 }
 
@@ -132,6 +145,7 @@ func (p *producer) run(ctx context.Context) error {
 	defer tick.Stop()
 	watched := WatchedRecipients()
 	var reqs0 uint64
+	var methods0 map[string]uint64
 	n := 0
 	for i := range p.cfg.Warmup + p.cfg.Blocks {
 		select {
@@ -162,10 +176,10 @@ func (p *producer) run(ctx context.Context) error {
 		p.mu.Lock()
 		p.committed[head] = at
 		switch {
-		case i == p.cfg.Warmup:
-			reqs0, p.measured[0] = p.src.Requests(), head
+		case i == p.cfg.Warmup-1: // the window starts at the block before the first measured one
+			reqs0, methods0, p.measured[0] = p.src.Requests(), p.methods.Counts(), head
 		case i == p.cfg.Warmup+p.cfg.Blocks-1:
-			p.requests, p.measured[1] = p.src.Requests()-reqs0, head
+			p.requests, p.perMethod, p.measured[1] = p.src.Requests()-reqs0, Since(methods0, p.methods.Counts()), head
 		}
 		if i >= p.cfg.Warmup {
 			for k := range p.cfg.Deposits { // log index k of the block's only transaction
@@ -212,7 +226,8 @@ func (p *producer) awaitCredits(ctx context.Context) error {
 func (p *producer) result() SteadyResult {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	r := SteadyResult{Requests: p.requests, Blocks: p.cfg.Blocks}
+	r := SteadyResult{Requests: p.requests, Methods: p.perMethod, Blocks: p.cfg.Blocks,
+		Window: p.committed[p.measured[1]].Sub(p.committed[p.measured[0]])}
 	for id, c := range p.credits.Credits() {
 		if !p.want[id] {
 			continue
