@@ -2,13 +2,13 @@ package evm
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/depositd/depositd/chains/evm/evmtest"
+	"github.com/depositd/depositd/internal/fixtures"
 )
 
 var (
@@ -24,33 +24,11 @@ const (
 	bscBlock     = 0x2b87eed
 )
 
-// fixturesDir finds shared/fixtures by walking up from the package.
-func fixturesDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		cand := filepath.Join(dir, "shared", "fixtures")
-		if st, err := os.Stat(cand); err == nil && st.IsDir() {
-			return cand
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("shared/fixtures not found above the package: mainnet fixture tests skipped")
-		}
-		dir = parent
-	}
-}
-
 // readFixture returns a fixture's JSON, unwrapping a JSON-RPC envelope.
 func readFixture(t testing.TB, rel string) json.RawMessage {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(fixturesDir(t), rel))
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, name := filepath.Split(rel)
+	b := fixtures.Read(t, filepath.Clean(dir), name)
 	var env struct {
 		Result json.RawMessage `json:"result"`
 	}

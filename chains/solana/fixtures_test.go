@@ -2,11 +2,10 @@ package solana
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/depositd/depositd/chains/address"
+	"github.com/depositd/depositd/internal/fixtures"
 	"github.com/gagliardetto/solana-go"
 )
 
@@ -15,33 +14,10 @@ var (
 	usdc     = Mint{Symbol: "USDC", Mint: usdcMint, Program: solana.TokenProgramID, Decimals: 6}
 )
 
-// fixturesDir finds shared/fixtures by walking up from the package.
-func fixturesDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		cand := filepath.Join(dir, "shared", "fixtures")
-		if st, err := os.Stat(cand); err == nil && st.IsDir() {
-			return cand
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("shared/fixtures not found above the package: mainnet fixture tests skipped")
-		}
-		dir = parent
-	}
-}
-
 // readFixture returns a fixture's JSON, unwrapping a JSON-RPC envelope.
 func readFixture(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(fixturesDir(t), "solana", name))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := fixtures.Read(t, "solana", name)
 	var env struct {
 		Result json.RawMessage `json:"result"`
 	}
