@@ -310,7 +310,7 @@ func TestOpenAPIResponses(t *testing.T) {
 		{"deliveries", "GET", "/v1/webhooks/deliveries?status=failed", readTok, "", "", 200},
 		{"missing delivery", "GET", "/v1/webhooks/deliveries/nope", readTok, "", "", 404},
 		{"redeliver missing", "POST", "/v1/webhooks/deliveries/nope/redeliver", writeTok, "", "", 404},
-		{"redeliver endpoint", "POST", "/v1/webhooks/endpoints/nope/redeliver", writeTok, "", "", 200},
+		{"redeliver unknown endpoint", "POST", "/v1/webhooks/endpoints/nope/redeliver", writeTok, "", "", 404},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -164,6 +164,9 @@ func (d *Dispatcher) RedeliverFailed(ctx context.Context, endpoint string, since
 	if !nameRE.MatchString(endpoint) {
 		return 0, fmt.Errorf("%w: endpoint %q: not a valid name", ErrBadFilter, endpoint)
 	}
+	if _, ok := d.eps[endpoint]; !ok {
+		return 0, fmt.Errorf("endpoint %q is not configured: %w", endpoint, ErrNotFound)
+	}
 	from := "-" // the zero time: every delivery
 	if !since.IsZero() {
 		from = "[" + member(since, "")
