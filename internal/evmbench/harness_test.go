@@ -77,7 +77,7 @@ func TestHarnessTiny(t *testing.T) {
 		t.Run("backfill/"+cc.name, func(t *testing.T) {
 			rs := redistest.New(t)
 			cr, applied := cc.make(t, rs)
-			p, err := Backfill(ctx, span, ix, cr, applied, rs.Client(t))
+			p, err := Backfill(ctx, span, ix, cr, applied, span.WantDeposits(), rs.Client(t))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -86,6 +86,18 @@ func TestHarnessTiny(t *testing.T) {
 			}
 		})
 	}
+	t.Run("backfill/none watched", func(t *testing.T) {
+		rs := redistest.New(t)
+		cr := &NXRecorder{RDB: rs.Client(t)}
+		if _, err := Backfill(ctx, span, NewIndex(5000, nil), cr, cr.Applied, 0, rs.Client(t)); err != nil {
+			t.Fatal(err)
+		}
+		rs2 := redistest.New(t) // a fresh redis: the first watcher stored its cursor
+		cr2 := &NXRecorder{RDB: rs2.Client(t)}
+		if _, err := Backfill(ctx, span, ix, cr2, cr2.Applied, 0, rs2.Client(t)); err == nil {
+			t.Fatal("10 unexpected credits not reported")
+		}
+	})
 	t.Run("steady refuses no warmup", func(t *testing.T) {
 		_, err := RunSteady(ctx, Steady{BlockEvery: time.Millisecond, Blocks: 1, Required: 1, Timeout: time.Second}, ix, nil)
 		if err == nil {
