@@ -129,7 +129,7 @@ func TestTronKill9(t *testing.T) {
 		childArgs + "=" + node.Addr() + "," + node.SolidityAddr() + "," + usdt}
 	rng := rand.New(rand.NewPCG(2026, 6))
 	forbidden := map[string]string{} // deposit id → why it must never be credited
-	sent := map[uint64][]string{}     // block → deposit ids of the watched transfers mined in it
+	sent := map[uint64][]string{}    // block → deposit ids of the watched transfers mined in it
 	c := startChild(t, env)
 	kills, forks, failed, orphaned := 0, 0, 0, 0
 	for b := range blocks {
