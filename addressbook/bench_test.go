@@ -184,3 +184,97 @@ func BenchmarkIndexBuild1M(b *testing.B) { benchBuild(b, mix{evm: 1_000_000}) }
 func BenchmarkIndexBuild1MMixed(b *testing.B) {
 	benchBuild(b, mix{evm: 400_000, tron: 300_000, solana: 300_000})
 }
+
+// BenchmarkIndexBuild1MSolana: 1,000,000 Solana wallets, each with its two
+// stored token accounts (USDC, USDT): 2,000,000 holders. Reports the build
+// time (ns/op, cpu-s/op), the retained heap (heap-MB) and the cost of one
+// LookupHolder (ns/lookup, cpu-ns/lookup; half hits, half misses):
+//
+//	go test -run '^$' -bench 'IndexBuild1MSolana' -benchtime 1x ./addressbook
+func BenchmarkIndexBuild1MSolana(b *testing.B) {
+	const wallets = 1_000_000
+	rdb := redistest.New(b).Client(b)
+	holders := populateSolana(b, rdb, wallets)
+	var x *Index
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		before := heapAlloc()
+		cpu0 := cpuTime(syscall.RUSAGE_SELF)
+		b.StartTimer()
+		var err error
+		x, err = NewIndex(rdb, []SolanaMint{usdcMint, usdtMint}, IndexOptions{Logger: quiet})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := x.Load(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		b.ReportMetric((cpuTime(syscall.RUSAGE_SELF) - cpu0).Seconds(), "cpu-s/op")
+		if x.Len() != wallets {
+			b.Fatalf("index has %d wallets, want %d", x.Len(), wallets)
+		}
+		b.ReportMetric(float64(heapAlloc()-before)/1e6, "heap-MB")
+		runtime.KeepAlive(x)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(len(holders)), "holders")
+	wall, cpu := holderLookupNanos(b, x, holders)
+	b.ReportMetric(wall, "ns/lookup")
+	b.ReportMetric(cpu, "cpu-ns/lookup")
+}
+
+// populateSolana writes n Solana wallets to addrlog, each with a stored
+// USDC and USDT token account, and returns every token account key.
+func populateSolana(b *testing.B, rdb *redis.Client, n int) []chains.AddrKey {
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(5, 6))
+	holders := make([]chains.AddrKey, 0, 2*n)
+	pipe := rdb.Pipeline()
+	for i := range n {
+		e := Entry{Account: fmt.Sprintf("acct-%07d", i), Family: chains.FamilySolana, Address: "-", Key: benchKey(r)}
+		for _, mint := range []SolanaMint{usdcMint, usdtMint} {
+			h := benchKey(r)
+			holders = append(holders, h)
+			e.ATAs = append(e.ATAs, ATA{Mint: mint.Mint.String(), Account: address.Format(chains.FamilySolana, h)})
+		}
+		pipe.XAdd(ctx, &redis.XAddArgs{Stream: LogStream, Values: e.fields()})
+		if (i+1)%10000 == 0 {
+			if _, err := pipe.Exec(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		b.Fatal(err)
+	}
+	return holders
+}
+
+// holderLookupNanos times LookupHolder over every token account and as many
+// random misses, shuffled, on one locked OS thread: wall and CPU ns each.
+func holderLookupNanos(b *testing.B, x *Index, holders []chains.AddrKey) (wall, cpu float64) {
+	r := rand.New(rand.NewPCG(7, 8))
+	probe := append([]chains.AddrKey(nil), holders...)
+	for range holders {
+		probe = append(probe, benchKey(r))
+	}
+	r.Shuffle(len(probe), func(i, j int) { probe[i], probe[j] = probe[j], probe[i] })
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	hits := 0
+	start, cpu0 := time.Now(), cpuTime(rusageThread)
+	for _, k := range probe {
+		if _, _, ok := x.LookupHolder(k); ok {
+			hits++
+		}
+	}
+	n := float64(len(probe))
+	wall = float64(time.Since(start).Nanoseconds()) / n
+	cpu = float64((cpuTime(rusageThread) - cpu0).Nanoseconds()) / n
+	if hits != len(holders) {
+		b.Fatalf("%d hits, want %d", hits, len(holders))
+	}
+	return wall, cpu
+}
