@@ -191,7 +191,8 @@ func ledgerDeposits(t *testing.T, l *ledger.Ledger) []string {
 }
 
 // checkExactlyOnce compares the ledger's deposit ids with want (sorted) and
-// fails on a miss, an extra, a repeat, any forbidden id, or a Verify breach.
+// fails on a miss, an extra, a repeat, a deposit of a forbidden transaction
+// (txid → why it must not be credited), or a Verify breach.
 func checkExactlyOnce(t *testing.T, l *ledger.Ledger, want []string, forbidden map[string]string) {
 	t.Helper()
 	got := ledgerDeposits(t, l)
@@ -201,7 +202,7 @@ func checkExactlyOnce(t *testing.T, l *ledger.Ledger, want []string, forbidden m
 		}
 	}
 	for _, id := range got {
-		if why, ok := forbidden[id]; ok {
+		if why, ok := forbidden[txOf(id)]; ok {
 			t.Errorf("deposit %s credited, but it is %s", id, why)
 		}
 	}
@@ -222,4 +223,13 @@ func diff(a, b []string) []string {
 		}
 	}
 	return out
+}
+
+// txOf returns the txid of a deposit id "chain:txid:index".
+func txOf(id string) string {
+	parts := strings.Split(id, ":")
+	if len(parts) != 3 {
+		return ""
+	}
+	return parts[1]
 }
