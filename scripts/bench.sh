@@ -11,10 +11,11 @@ bench() { # package, pattern, benchtime
   go test -run '^$' -bench "$2" -benchtime "$3" -count 1 "$1" | grep -E '^(Benchmark|ok|FAIL|---)' || true
 }
 bench ./settlement/ledger 'Credit' 2s
-bench ./addressbook 'IndexBuild1M$|IndexBuild1MMixed' 1x
+bench ./addressbook 'IndexBuild1M$|IndexBuild1MMixed|IndexBuild1MSolana' 1x
 bench ./settlement 'Settle' 2s
-bench ./webhooks 'Deliveries' 1x
+bench ./webhooks 'Deliveries' 10000x
 bench ./internal/devnet/evmnet 'GetLogsFloor|ClientTransfers' 1x
 bench ./watchers 'WatcherBackfill' 1x
+bench ./internal/evmbench '.' 1x
 bench ./chains/tron 'Scan' 1x
 bench ./chains/solana 'Transfers|BareGetBlock' 1x
