@@ -65,6 +65,13 @@ func decodeLog(chain string, tokens map[common.Address]Token, raw json.RawMessag
 	if err := json.Unmarshal(raw, &l); err != nil {
 		return decodedLog{}, fmt.Errorf("log: %w", err)
 	}
+	return checkLog(chain, tokens, &l)
+}
+
+// checkLog validates one log already decoded from JSON (eth_getLogs answers
+// decode straight into []rpcLog: one pass over the body) and turns it into a
+// transfer or a drop reason, as decodeLog says.
+func checkLog(chain string, tokens map[common.Address]Token, l *rpcLog) (decodedLog, error) {
 	switch {
 	case l.Address == nil:
 		return decodedLog{}, errors.New("log: no address")

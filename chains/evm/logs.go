@@ -2,7 +2,6 @@ package evm
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -96,7 +95,7 @@ func (c *Client) Transfers(ctx context.Context, from, to uint64) ([]chains.Trans
 
 // transfersIn reads and decodes one sub-range with one eth_getLogs.
 func (c *Client) transfersIn(ctx context.Context, from, to uint64) ([]chains.Transfer, error) {
-	var raws []json.RawMessage
+	var logs []rpcLog
 	op := opGetLogs
 	if from == to {
 		op = opGetLogsBlock
@@ -105,9 +104,9 @@ func (c *Client) transfersIn(ctx context.Context, from, to uint64) ([]chains.Tra
 		if err := c.ensureHead(ctx, e, to); err != nil {
 			return err
 		}
-		raws = nil
+		logs = nil
 		e.requests.Add(1)
-		err := e.rpc.CallContext(ctx, &raws, "eth_getLogs", c.filter(from, to))
+		err := e.rpc.CallContext(ctx, &logs, "eth_getLogs", c.filter(from, to))
 		if err != nil && beyondHead(err) {
 			c.pool.markBehind(e, to)
 		}
@@ -116,17 +115,17 @@ func (c *Client) transfersIn(ctx context.Context, from, to uint64) ([]chains.Tra
 	if err != nil {
 		return nil, fmt.Errorf("blocks [%d, %d]: %w", from, to, err)
 	}
-	c.ranger.observe(to-from+1, len(raws))
-	return c.decodeRange(from, to, raws)
+	c.ranger.observe(to-from+1, len(logs))
+	return c.decodeRange(from, to, logs)
 }
 
 // decodeRange turns one eth_getLogs answer into transfers, refusing answers
 // outside the asked range or with two hashes for one block.
-func (c *Client) decodeRange(from, to uint64, raws []json.RawMessage) ([]chains.Transfer, error) {
+func (c *Client) decodeRange(from, to uint64, logs []rpcLog) ([]chains.Transfer, error) {
 	hashes := map[uint64]common.Hash{}
-	out := make([]chains.Transfer, 0, len(raws))
-	for i, raw := range raws {
-		d, err := decodeLog(c.cfg.Chain, c.tokens, raw)
+	out := make([]chains.Transfer, 0, len(logs))
+	for i := range logs {
+		d, err := checkLog(c.cfg.Chain, c.tokens, &logs[i])
 		if err != nil {
 			return nil, fmt.Errorf("%s blocks [%d, %d] log %d: %w", c.cfg.Chain, from, to, i, err)
 		}

@@ -121,7 +121,13 @@ func TestDecodeRangeRejectsNonTransfers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	got, err := c.decodeRange(ethBlock, ethBlock, logs)
+	typed := make([]rpcLog, len(logs))
+	for i, raw := range logs {
+		if err := json.Unmarshal(raw, &typed[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := c.decodeRange(ethBlock, ethBlock, typed)
 	if err != nil {
 		t.Fatal(err)
 	}
