@@ -7,11 +7,8 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/fbsobreira/gotron-sdk/pkg/proto/api"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/depositd/depositd/chains"
 	"github.com/depositd/depositd/chains/tron"
@@ -21,30 +18,6 @@ import (
 // Range is the watcher's blocks per Transfers call, the Tron adapter's
 // GetBlockByLimitNext2 page.
 const Range = 100
-
-// Floor reads [c.First, c.Last] with a bare sequential loop of
-// GetTransactionInfoByBlockNum on the node's WalletSolidity service, the
-// service the watcher reads solidified blocks from, and checks that every
-// block holds its one transaction. It returns the loop's wall time.
-func Floor(ctx context.Context, c *Chain) (time.Duration, error) {
-	conn, err := grpc.NewClient(c.Node.SolidityAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		return 0, fmt.Errorf("floor: dial: %w", err)
-	}
-	defer conn.Close()
-	sc := api.NewWalletSolidityClient(conn)
-	start := time.Now()
-	for n := c.First; n <= c.Last; n++ {
-		l, err := sc.GetTransactionInfoByBlockNum(ctx, &api.NumberMessage{Num: int64(n)})
-		if err != nil {
-			return 0, fmt.Errorf("floor: block %d: %w", n, err)
-		}
-		if len(l.GetTransactionInfo()) != 1 {
-			return 0, fmt.Errorf("floor: block %d: %d transactions, want 1", n, len(l.GetTransactionInfo()))
-		}
-	}
-	return time.Since(start), nil
-}
 
 // NewWatcher returns a client of c's node (full and solidity services, the
 // adapter's default concurrency) and a watcher on it with the solidified

@@ -95,3 +95,19 @@ func fill(n *tronnet.Node, blocks int) (*Chain, error) {
 	}
 	return c, nil
 }
+
+// Calls is the number of calls the node has served so far, over every full
+// and solidity listener and method.
+func (c *Chain) Calls() (int, error) {
+	total := 0
+	for _, a := range append(c.Node.Addrs(), c.Node.SolidityAddrs()...) {
+		m, err := c.Node.Calls(a)
+		if err != nil {
+			return 0, fmt.Errorf("calls: %w", err)
+		}
+		for _, n := range m {
+			total += n
+		}
+	}
+	return total, nil
+}

@@ -3,6 +3,7 @@ package tronbench
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/depositd/depositd/internal/evmbench"
 	"github.com/depositd/depositd/internal/redistest"
@@ -43,11 +44,25 @@ func TestTronBackfillTiny(t *testing.T) {
 		t.Fatalf("index of %d addresses, want 5000", watched.Len())
 	}
 
-	t.Run("floor reads every block", func(t *testing.T) {
-		if _, err := Floor(ctx, c); err != nil {
-			t.Fatal(err)
-		}
-	})
+	floors := []struct {
+		name  string
+		floor func(context.Context, *Chain) (time.Duration, error)
+		calls int
+	}{
+		{"floor reads each block once", Floor, tinyBlocks},
+		{"list floor adds one block list per range", ListFloor, tinyBlocks + (tinyBlocks+Range-1)/Range},
+	}
+	for _, f := range floors {
+		t.Run(f.name, func(t *testing.T) {
+			before := calls(t, c)
+			if _, err := f.floor(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+			if got := calls(t, c) - before; got != f.calls {
+				t.Fatalf("%d node calls, want %d", got, f.calls)
+			}
+		})
+	}
 	t.Run("watcher credits the watched transfers once", func(t *testing.T) {
 		rs := redistest.New(t)
 		rdb := rs.Client(t)
@@ -90,4 +105,13 @@ func TestTronBackfillTiny(t *testing.T) {
 			t.Fatal("backfill accepted a wrong credit count")
 		}
 	})
+}
+
+func calls(t *testing.T, c *Chain) int {
+	t.Helper()
+	n, err := c.Calls()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
