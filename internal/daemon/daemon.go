@@ -139,6 +139,8 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	}
 	g.Go(func() error { return d.Webhooks.Run(gctx) })
 	g.Go(func() error { return runTicker(gctx, cfg.Settlement.OverdueSweep, d.Settlement.Run) })
+	audit := newAuditor(d.Ledger, d.Registry, log.With("part", "audit"))
+	g.Go(func() error { return runTicker(gctx, auditEvery, audit.Run) })
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("api: %w", err)
