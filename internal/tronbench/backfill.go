@@ -19,17 +19,58 @@ import (
 // GetBlockByLimitNext2 page.
 const Range = 100
 
-// NewWatcher returns a client of c's node (full and solidity services, the
-// adapter's default concurrency) and a watcher on it with the solidified
-// policy, backfilling from c.First in ranges of Range blocks. The caller
-// closes the client.
-func NewWatcher(ctx context.Context, c *Chain, ix watchers.Index, cr watchers.Crediter, rdb redis.UniversalClient) (*tron.Client, *watchers.Watcher, error) {
+// newClient returns a client of c's node, full and solidity services, at
+// the adapter's default concurrency.
+func newClient(ctx context.Context, c *Chain) (*tron.Client, error) {
 	src, err := tron.New(ctx, tron.Config{
 		FullNodes: c.Node.Addrs(), SolidityNodes: c.Node.SolidityAddrs(),
 		Tokens: []tron.Token{{Symbol: "USDT", Contract: c.USDT, Decimals: Decimals}},
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("tron client: %w", err)
+		return nil, fmt.Errorf("tron client: %w", err)
+	}
+	return src, nil
+}
+
+// Scan reads [c.First, c.Last] through the adapter alone — Heads, then
+// Transfers in ranges of Range blocks over a fresh client, as the watcher
+// calls it —
+// and checks it finds one transfer per block. It returns the wall time of
+// the reads: the adapter's share of the watcher's backfill.
+func Scan(ctx context.Context, c *Chain) (time.Duration, error) {
+	src, err := newClient(ctx, c)
+	if err != nil {
+		return 0, fmt.Errorf("scan: %w", err)
+	}
+	defer src.Close()
+	start := time.Now()
+	// Heads first, as the watcher's poll: it routes solidified blocks to
+	// the solidity service.
+	if _, err := src.Heads(ctx); err != nil {
+		return 0, fmt.Errorf("scan: %w", err)
+	}
+	found := 0
+	for from := c.First; from <= c.Last; from += Range {
+		ts, err := src.Transfers(ctx, from, min(from+Range-1, c.Last))
+		if err != nil {
+			return 0, fmt.Errorf("scan: %w", err)
+		}
+		found += len(ts)
+	}
+	took := time.Since(start)
+	if uint64(found) != c.Blocks() {
+		return took, fmt.Errorf("scan: %d transfers, want %d", found, c.Blocks())
+	}
+	return took, nil
+}
+
+// NewWatcher returns a client of c's node (see Scan) and a watcher on it with the solidified
+// policy, backfilling from c.First in ranges of Range blocks. The caller
+// closes the client.
+func NewWatcher(ctx context.Context, c *Chain, ix watchers.Index, cr watchers.Crediter, rdb redis.UniversalClient) (*tron.Client, *watchers.Watcher, error) {
+	src, err := newClient(ctx, c)
+	if err != nil {
+		return nil, nil, err
 	}
 	m, err := watchers.NewMetrics(prometheus.NewRegistry())
 	if err != nil {

@@ -22,13 +22,14 @@ const (
 // 1,000,000 indexed addresses, 1 transfer in 100 a deposit credited through
 // a SET NX recorder. Each iteration also runs the floor — a bare sequential
 // GetTransactionInfoByBlockNum loop over the same blocks on the same
-// service — and ListFloor, in rotating order, so ratio = backfill / floor
+// service — ListFloor and Scan, in rotating order, so ratio = backfill / floor
 // compares passes under the same machine load. Goal: ratio ≤ 1.3.
 //
 // Wall time is at the mercy of other processes on a shared machine, so
 // cpu_ratio (this process's CPU time, client and in-process node together;
 // redis-server not counted) is reported beside it; list_ratio is ListFloor
-// / Floor, the share of the gap the block list alone explains; calls/block
+// / Floor, the share of the gap the block list alone explains, scan_ratio
+// Scan / Floor, the adapter's share (the rest is the watcher's); calls/block
 // is what the watcher asked of the node per block.
 func BenchmarkTronBackfill(b *testing.B) {
 	c := buildTB(b, benchBlocks)
@@ -42,7 +43,7 @@ func BenchmarkTronBackfill(b *testing.B) {
 	}
 	runtime.GC()
 	type cost struct{ wall, cpu time.Duration }
-	var back, bare, list cost
+	var back, bare, list, scan cost
 	calls := 0
 	timed := func(sum *cost, f func() (time.Duration, error)) {
 		cpu0 := cpuTime(b)
@@ -59,6 +60,7 @@ func BenchmarkTronBackfill(b *testing.B) {
 		passes := []func(){
 			func() { timed(&bare, func() (time.Duration, error) { return Floor(ctx, c) }) },
 			func() { timed(&list, func() (time.Duration, error) { return ListFloor(ctx, c) }) },
+			func() { timed(&scan, func() (time.Duration, error) { return Scan(ctx, c) }) },
 			func() {
 				before := nodeCalls(b, c)
 				timed(&back, func() (time.Duration, error) {
@@ -77,6 +79,7 @@ func BenchmarkTronBackfill(b *testing.B) {
 	b.ReportMetric(back.wall.Seconds()/bare.wall.Seconds(), "ratio")
 	b.ReportMetric(back.cpu.Seconds()/bare.cpu.Seconds(), "cpu_ratio")
 	b.ReportMetric(list.wall.Seconds()/bare.wall.Seconds(), "list_ratio")
+	b.ReportMetric(scan.wall.Seconds()/bare.wall.Seconds(), "scan_ratio")
 	b.ReportMetric(float64(calls)/blocks, "calls/block")
 	b.ReportMetric(float64(b.N*len(c.Deposits))/back.wall.Seconds(), "credits/s")
 }

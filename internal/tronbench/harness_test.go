@@ -51,6 +51,9 @@ func TestTronBackfillTiny(t *testing.T) {
 	}{
 		{"floor reads each block once", Floor, tinyBlocks},
 		{"list floor adds one block list per range", ListFloor, tinyBlocks + (tinyBlocks+Range-1)/Range},
+		// the list floor's calls plus the client's token check (2 constant
+		// calls) and Heads (the full and the solidity head)
+		{"adapter scan finds one transfer per block", Scan, tinyBlocks + (tinyBlocks+Range-1)/Range + 4},
 	}
 	for _, f := range floors {
 		t.Run(f.name, func(t *testing.T) {
