@@ -18,4 +18,5 @@ bench ./internal/devnet/evmnet 'GetLogsFloor|ClientTransfers' 1x
 bench ./watchers 'WatcherBackfill' 1x
 bench ./internal/evmbench '.' 1x
 bench ./chains/tron 'Scan' 1x
+bench ./internal/tronbench 'TronBackfill$' 3x
 bench ./chains/solana 'Transfers|BareGetBlock' 1x
