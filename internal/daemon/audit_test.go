@@ -47,3 +47,16 @@ func TestAuditorReportsBreaches(t *testing.T) {
 		t.Fatalf("breach runs = %v", got)
 	}
 }
+
+func TestIntersectKeepsOnlyRepeatedBreaches(t *testing.T) {
+	stuck := ledger.Breach{Invariant: ledger.InvDerivable, Detail: "acme cash 1 != fold 0"}
+	passing := ledger.Breach{Invariant: ledger.InvConservation, Detail: "total 5"}
+	moved := ledger.Breach{Invariant: ledger.InvConservation, Detail: "total 7"}
+	got := intersect([]ledger.Breach{stuck, passing}, []ledger.Breach{moved, stuck})
+	if len(got) != 1 || got[0] != stuck {
+		t.Fatalf("intersect = %v, want only the breach seen twice", got)
+	}
+	if got := intersect([]ledger.Breach{passing}, nil); len(got) != 0 {
+		t.Fatalf("intersect with a clean audit = %v", got)
+	}
+}
