@@ -26,8 +26,8 @@ import (
 	"github.com/depositd/depositd/chains"
 	"github.com/depositd/depositd/chains/evm"
 	"github.com/depositd/depositd/internal/devnet/evmnet"
-	"github.com/shopspring/decimal"
 
+	"github.com/depositd/depositd/internal/ledgercredit"
 	"github.com/depositd/depositd/internal/redistest"
 	"github.com/depositd/depositd/settlement/ledger"
 )
@@ -78,7 +78,7 @@ func evmWatcher(rdb redis.UniversalClient, rpcURL string, token common.Address, 
 	if err != nil {
 		return nil, nil, err
 	}
-	cr := &ledgerCrediter{l: ledger.New(rdb, time.Now), rec: &recorder{rdb: rdb}}
+	cr := &ledgerCrediter{l: &ledgercredit.Crediter{Ledger: ledger.New(rdb, time.Now), Rate: ledgercredit.OneUSD}, rec: &recorder{rdb: rdb}}
 	w, err := New(src, ix, cr, rdb, Config{
 		Family: chains.FamilyEVM, Tokens: []Token{{Symbol: "USDT", MinRaw: big.NewInt(1)}},
 		Policy: PolicyConfirmations, Required: killRequired, StartBlock: 1, MaxRange: 16, Rescan: 4,
@@ -288,7 +288,11 @@ func TestEVMKill9(t *testing.T) {
 		t.Fatalf("kills %d, forks %d, orphaned blocks %d, deposits %d: the campaign did not exercise them",
 			kills, forks, orphanedBlocks, orphanedDeposits)
 	}
-	if dep := ledgerDeposits(t, l); !slices.Equal(dep, want) {
+	dep, err := l.DepositIDs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(dep, want) {
 		t.Fatalf("ledger holds %d deposit entries, want %d; missing %v extra %v", len(dep), len(want), diff(want, dep), diff(dep, want))
 	}
 	if breaches, err := l.Verify(ctx); err != nil || len(breaches) > 0 {
@@ -369,7 +373,7 @@ func diff(a, b []string) []string {
 // counts every call in the recorder (repeats are absorbed by the ledger's
 // idempotency).
 type ledgerCrediter struct {
-	l   *ledger.Ledger
+	l   *ledgercredit.Crediter
 	rec *recorder
 }
 
@@ -377,41 +381,5 @@ func (c *ledgerCrediter) Credit(ctx context.Context, t chains.Transfer, account 
 	if err := c.rec.Credit(ctx, t, account); err != nil {
 		return err
 	}
-	_, err := c.l.Credit(ctx, ledger.Deposit{
-		ID: t.ID(), Account: ledger.AccountID(account), Chain: t.Chain, Token: t.Token, Contract: t.Contract,
-		TxID: t.TxID, Index: t.Index, Block: t.Block, BlockHash: t.BlockHash, To: t.To,
-		Raw: t.Amount, Decimals: t.Decimals, Rate: decimal.NewFromInt(1),
-	})
-	return err
-}
-
-// ledgerDeposits returns the sorted deposit ids the ledger has entries for,
-// over every account.
-func ledgerDeposits(t *testing.T, l *ledger.Ledger) []string {
-	t.Helper()
-	ctx := context.Background()
-	ids, err := l.Accounts(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, id := range ids {
-		for cursor := ""; ; {
-			es, next, err := l.Entries(ctx, id, cursor, ledger.MaxPage)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, e := range es {
-				if dep, ok := strings.CutPrefix(e.Key, "dep:"); ok {
-					out = append(out, dep)
-				}
-			}
-			if next == "" {
-				break
-			}
-			cursor = next
-		}
-	}
-	slices.Sort(out)
-	return out
+	return c.l.Credit(ctx, t, account)
 }

@@ -2,14 +2,14 @@ package daemon
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 
 	"github.com/shopspring/decimal"
 
 	"github.com/depositd/depositd/chains"
+	"github.com/depositd/depositd/config"
+	"github.com/depositd/depositd/internal/ledgercredit"
 	"github.com/depositd/depositd/settlement"
-	"github.com/depositd/depositd/settlement/ledger"
 	"github.com/depositd/depositd/watchers"
 )
 
@@ -18,33 +18,32 @@ import (
 // A settlement failure does not undo or fail the credit: the periodic
 // settlement sweep and the next deposit retry it.
 type crediter struct {
-	ledger *ledger.Ledger
+	credit *ledgercredit.Crediter
 	settle *settlement.Service
-	rates  map[string]decimal.Decimal // chain + "/" + symbol → USD per token
 	log    *slog.Logger
 }
 
 var _ watchers.Crediter = (*crediter)(nil)
 
-func rateKey(chain, symbol string) string { return chain + "/" + symbol }
+// rates returns the configured USD rate of each chain's tokens.
+func rates(cfg *config.Config) func(chain, token string) (decimal.Decimal, bool) {
+	m := map[string]decimal.Decimal{}
+	for _, c := range cfg.Chains {
+		for _, t := range c.Tokens {
+			m[c.Name+"/"+t.Symbol] = t.USDRate
+		}
+	}
+	return func(chain, token string) (decimal.Decimal, bool) {
+		r, ok := m[chain+"/"+token]
+		return r, ok
+	}
+}
 
 // Credit implements watchers.Crediter. It is idempotent on the deposit id.
 func (c *crediter) Credit(ctx context.Context, t chains.Transfer, account string) error {
-	rate, ok := c.rates[rateKey(t.Chain, t.Token)]
-	if !ok {
-		return fmt.Errorf("credit %s: no rate for %s on %s", t.ID(), t.Token, t.Chain)
-	}
-	acct, err := ledger.ParseAccountID(account)
+	res, err := c.credit.CreditDeposit(ctx, t, account)
 	if err != nil {
-		return fmt.Errorf("credit %s: %w", t.ID(), err)
-	}
-	res, err := c.ledger.Credit(ctx, ledger.Deposit{
-		ID: t.ID(), Account: acct, Chain: t.Chain, Token: t.Token, Contract: t.Contract,
-		TxID: t.TxID, Index: t.Index, Block: t.Block, BlockHash: t.BlockHash, To: t.To,
-		Raw: t.Amount, Decimals: t.Decimals, Rate: rate,
-	})
-	if err != nil {
-		return fmt.Errorf("credit %s: %w", t.ID(), err)
+		return err
 	}
 	if res.Applied {
 		c.log.Info("deposit credited", "id", t.ID(), "account", account, "usd", res.USD.String(), "dust", res.Dust.String())

@@ -7,12 +7,12 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/shopspring/decimal"
 
 	"github.com/depositd/depositd/addressbook"
 	"github.com/depositd/depositd/api"
 	"github.com/depositd/depositd/chains"
 	"github.com/depositd/depositd/config"
+	"github.com/depositd/depositd/internal/ledgercredit"
 	"github.com/depositd/depositd/watchers"
 	"github.com/depositd/depositd/webhooks"
 )
@@ -42,7 +42,7 @@ func (d *Daemon) buildWatchers(ctx context.Context, cfg *config.Config, log *slo
 	d.Registry.MustRegister(dropped)
 	onDrop := func(chain, token, reason string) { dropped.WithLabelValues(chain, token, reason).Inc() }
 	rpc := newRPCMetrics(d.Registry)
-	cr := &crediter{ledger: d.Ledger, settle: d.Settlement, rates: map[string]decimal.Decimal{}, log: log.With("part", "credit")}
+	cr := &crediter{credit: &ledgercredit.Crediter{Ledger: d.Ledger, Rate: rates(cfg)}, settle: d.Settlement, log: log.With("part", "credit")}
 	for i := range cfg.Chains {
 		c := &cfg.Chains[i]
 		cs, err := newSource(ctx, c, onDrop, d.Index, rpc, log)
@@ -51,9 +51,6 @@ func (d *Daemon) buildWatchers(ctx context.Context, cfg *config.Config, log *slo
 		}
 		if err := checkTokens(ctx, c.Name, cs); err != nil {
 			return nil, err
-		}
-		for _, t := range c.Tokens {
-			cr.rates[rateKey(c.Name, t.Symbol)] = t.USDRate
 		}
 		w, err := watchers.New(cs.src, d.Index, cr, d.Redis, watcherConfig(c), watchers.Options{
 			Logger: log.With("part", "watcher"), Metrics: metrics,

@@ -15,9 +15,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/shopspring/decimal"
 
-	"github.com/depositd/depositd/chains"
 	"github.com/depositd/depositd/settlement/ledger"
 	"github.com/depositd/depositd/watchers"
 )
@@ -86,22 +84,6 @@ func (c *child) kill9() {
 	_ = c.cmd.Wait()
 }
 
-// ledgerCrediter is the watchers.Crediter over the real ledger, as the
-// daemon adapts it (without settlement), at a rate of 1 USD per token.
-type ledgerCrediter struct{ l *ledger.Ledger }
-
-func (c ledgerCrediter) Credit(ctx context.Context, t chains.Transfer, account string) error {
-	_, err := c.l.Credit(ctx, ledger.Deposit{
-		ID: t.ID(), Account: ledger.AccountID(account), Chain: t.Chain, Token: t.Token, Contract: t.Contract,
-		TxID: t.TxID, Index: t.Index, Block: t.Block, BlockHash: t.BlockHash, To: t.To,
-		Raw: t.Amount, Decimals: t.Decimals, Rate: decimal.NewFromInt(1),
-	})
-	if err != nil {
-		return fmt.Errorf("credit %s: %w", t.ID(), err)
-	}
-	return nil
-}
-
 // finalCursor reads the watcher's stored final cursor of chain (0 when none).
 func finalCursor(ctx context.Context, rdb *redis.Client, chain string) (uint64, error) {
 	s, err := rdb.Get(ctx, "chain:"+chain+":cursor_final").Result()
@@ -159,43 +141,15 @@ func waitScanned(t *testing.T, rdb *redis.Client, chain string, since time.Time,
 	}
 }
 
-// ledgerDeposits returns every deposit id the ledger has an entry for, over
-// every account, sorted, duplicates kept (a repeat is a double credit).
-func ledgerDeposits(t *testing.T, l *ledger.Ledger) []string {
-	t.Helper()
-	ctx := context.Background()
-	ids, err := l.Accounts(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, id := range ids {
-		for cursor := ""; ; {
-			es, next, err := l.Entries(ctx, id, cursor, ledger.MaxPage)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, e := range es {
-				if dep, ok := strings.CutPrefix(e.Key, "dep:"); ok {
-					out = append(out, dep)
-				}
-			}
-			if next == "" {
-				break
-			}
-			cursor = next
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
 // checkExactlyOnce compares the ledger's deposit ids with want (sorted) and
 // fails on a miss, an extra, a repeat, a deposit of a forbidden transaction
 // (txid → why it must not be credited), or a Verify breach.
 func checkExactlyOnce(t *testing.T, l *ledger.Ledger, want []string, forbidden map[string]string) {
 	t.Helper()
-	got := ledgerDeposits(t, l)
+	got, err := l.DepositIDs(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := 1; i < len(got); i++ {
 		if got[i] == got[i-1] {
 			t.Errorf("deposit %s credited more than once", got[i])

@@ -21,6 +21,7 @@ import (
 	"github.com/depositd/depositd/chains"
 	sol "github.com/depositd/depositd/chains/solana"
 	"github.com/depositd/depositd/internal/devnet/solnet"
+	"github.com/depositd/depositd/internal/ledgercredit"
 	"github.com/depositd/depositd/internal/redistest"
 	"github.com/depositd/depositd/settlement/ledger"
 	"github.com/depositd/depositd/watchers"
@@ -85,7 +86,7 @@ func runSolanaChild(ctx context.Context, rdb *redis.Client, args []string) error
 	if err != nil {
 		return err
 	}
-	w, err := watchers.New(src, ix, ledgerCrediter{ledger.New(rdb, time.Now)}, rdb, watchers.Config{
+	w, err := watchers.New(src, ix, &ledgercredit.Crediter{Ledger: ledger.New(rdb, time.Now), Rate: ledgercredit.OneUSD}, rdb, watchers.Config{
 		Family: chains.FamilySolana, Tokens: []watchers.Token{{Symbol: "USDC"}, {Symbol: "PYUSD"}},
 		Policy: watchers.PolicyFinalized, Required: solFinalLag, StartBlock: 1, MaxRange: 8, Rescan: 2,
 		PollInterval: 15 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,

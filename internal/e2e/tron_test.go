@@ -22,6 +22,7 @@ import (
 	"github.com/depositd/depositd/chains/address"
 	"github.com/depositd/depositd/chains/tron"
 	"github.com/depositd/depositd/internal/devnet/tronnet"
+	"github.com/depositd/depositd/internal/ledgercredit"
 	"github.com/depositd/depositd/internal/redistest"
 	"github.com/depositd/depositd/settlement/ledger"
 	"github.com/depositd/depositd/watchers"
@@ -60,7 +61,7 @@ func runTronChild(ctx context.Context, rdb *redis.Client, args []string) error {
 	if err != nil {
 		return err
 	}
-	w, err := watchers.New(src, ix, ledgerCrediter{ledger.New(rdb, time.Now)}, rdb, watchers.Config{
+	w, err := watchers.New(src, ix, &ledgercredit.Crediter{Ledger: ledger.New(rdb, time.Now), Rate: ledgercredit.OneUSD}, rdb, watchers.Config{
 		Family: chains.FamilyTron, Tokens: []watchers.Token{{Symbol: "USDT"}},
 		Policy: watchers.PolicyFinalized, Required: tronSolidLag, StartBlock: 1, MaxRange: 8, Rescan: 2,
 		PollInterval: 15 * time.Millisecond, MaxBackoff: 100 * time.Millisecond,

@@ -8,45 +8,11 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/shopspring/decimal"
 
 	"github.com/depositd/depositd/chains"
 	"github.com/depositd/depositd/settlement/ledger"
 	"github.com/depositd/depositd/watchers"
 )
-
-// LedgerCrediter credits through settlement/ledger like the daemon's
-// adapter (internal/daemon/credit.go) at a fixed rate, without settlement.
-type LedgerCrediter struct {
-	Ledger  *ledger.Ledger
-	Rate    decimal.Decimal // USD per whole token
-	applied atomic.Int64
-}
-
-var _ watchers.Crediter = (*LedgerCrediter)(nil)
-
-// Credit implements watchers.Crediter; idempotent on t.ID().
-func (c *LedgerCrediter) Credit(ctx context.Context, t chains.Transfer, account string) error {
-	acct, err := ledger.ParseAccountID(account)
-	if err != nil {
-		return fmt.Errorf("credit %s: %w", t.ID(), err)
-	}
-	res, err := c.Ledger.Credit(ctx, ledger.Deposit{
-		ID: t.ID(), Account: acct, Chain: t.Chain, Token: t.Token, Contract: t.Contract,
-		TxID: t.TxID, Index: t.Index, Block: t.Block, BlockHash: t.BlockHash, To: t.To,
-		Raw: t.Amount, Decimals: t.Decimals, Rate: c.Rate,
-	})
-	if err != nil {
-		return fmt.Errorf("credit %s: %w", t.ID(), err)
-	}
-	if res.Applied {
-		c.applied.Add(1)
-	}
-	return nil
-}
-
-// Applied is the number of first-time credits so far.
-func (c *LedgerCrediter) Applied() int64 { return c.applied.Load() }
 
 // OpenAccounts creates the ledger accounts AccountOf(0..n-1).
 func OpenAccounts(ctx context.Context, l *ledger.Ledger, n int) error {

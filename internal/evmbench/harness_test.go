@@ -5,9 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shopspring/decimal"
-
 	"github.com/depositd/depositd/internal/devnet/evmnet"
+	"github.com/depositd/depositd/internal/ledgercredit"
 	"github.com/depositd/depositd/internal/redistest"
 	"github.com/depositd/depositd/settlement/ledger"
 	"github.com/depositd/depositd/watchers"
@@ -45,7 +44,7 @@ var crediterCases = []crediterCase{
 		if err := OpenAccounts(context.Background(), l, len(WatchedRecipients())); err != nil {
 			tb.Fatal(err)
 		}
-		c := &LedgerCrediter{Ledger: l, Rate: decimal.NewFromInt(1)}
+		c := &ledgercredit.Crediter{Ledger: l, Rate: ledgercredit.OneUSD}
 		return c, c.Applied
 	}},
 	{"setnx", func(tb testing.TB, rs *redistest.Server) (watchers.Crediter, func() int64) {

@@ -10,11 +10,11 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/redis/go-redis/v9"
-	"github.com/shopspring/decimal"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/depositd/depositd/chains/evm"
 	"github.com/depositd/depositd/internal/devnet/evmnet"
+	"github.com/depositd/depositd/internal/ledgercredit"
 	"github.com/depositd/depositd/settlement/ledger"
 	"github.com/depositd/depositd/watchers"
 )
@@ -77,7 +77,7 @@ func RunSteady(ctx context.Context, cfg Steady, ix watchers.Index, rdb redis.Uni
 	if err := OpenAccounts(ctx, l, len(WatchedRecipients())); err != nil {
 		return SteadyResult{}, fmt.Errorf("steady: %w", err)
 	}
-	timed := &Timed{Next: &LedgerCrediter{Ledger: l, Rate: decimal.NewFromInt(1)}, Now: time.Now}
+	timed := &Timed{Next: &ledgercredit.Crediter{Ledger: l, Rate: ledgercredit.OneUSD}, Now: time.Now}
 	w, err := NewWatcher(src, ix, timed, rdb, 0, cfg.Required, cfg.Poll)
 	if err != nil {
 		return SteadyResult{}, fmt.Errorf("steady: %w", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -160,4 +161,35 @@ func decodeEntry(id AccountID, m redis.XMessage) (Entry, error) {
 		e.eventSIDs = append(e.eventSIDs, sid)
 	}
 	return e, nil
+}
+
+// DepositIDs returns the id of every deposit the ledger holds an entry for,
+// over every account, sorted, repeats kept: a checker comparing it with the
+// chain's final transfers sees a missed credit, an extra one and a double
+// one. It reads the whole ledger: an audit, not a hot path.
+func (l *Ledger) DepositIDs(ctx context.Context) ([]string, error) {
+	ids, err := l.Accounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, id := range ids {
+		for cursor := ""; ; {
+			es, next, err := l.Entries(ctx, id, cursor, MaxPage)
+			if err != nil {
+				return nil, err
+			}
+			for _, e := range es {
+				if dep, ok := strings.CutPrefix(e.Key, "dep:"); ok {
+					out = append(out, dep)
+				}
+			}
+			if next == "" {
+				break
+			}
+			cursor = next
+		}
+	}
+	slices.Sort(out)
+	return out, nil
 }

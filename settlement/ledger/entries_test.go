@@ -3,8 +3,12 @@ package ledger
 import (
 	"context"
 	"errors"
+	"math/big"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/shopspring/decimal"
 )
 
 func TestEntriesPages(t *testing.T) {
@@ -126,5 +130,36 @@ func TestEntriesSince(t *testing.T) {
 	}
 	if _, err := e.l.EntriesSince(ctx, "nobody", h(0), h(1)); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("EntriesSince(nobody) = %v; want ErrNotFound", err)
+	}
+}
+
+func TestDepositIDs(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for _, a := range []AccountID{"a1", "a2"} {
+		if err := e.l.CreateAccount(ctx, Account{ID: a}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range []struct {
+		id, tx string
+		index  uint32
+		acc    AccountID
+	}{{"tron:bb:0", "bb", 0, "a2"}, {"tron:aa:1", "aa", 1, "a1"}, {"tron:aa:0", "aa", 0, "a1"}} {
+		dep := Deposit{ID: d.id, Account: d.acc, Chain: "tron", Token: "USDT", Contract: "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t",
+			TxID: d.tx, Index: d.index, Block: 1, BlockHash: "00", To: "TL1mBABLk68nZwt92dgGc43p5uk1j3YtY9", Raw: big.NewInt(1_000_000), Decimals: 6, Rate: decimal.NewFromInt(1)}
+		if _, err := e.l.Credit(ctx, dep); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.l.Credit(ctx, dep); err != nil { // a replay adds no entry
+			t.Fatal(err)
+		}
+	}
+	got, err := e.l.DepositIDs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"tron:aa:0", "tron:aa:1", "tron:bb:0"}; !slices.Equal(got, want) {
+		t.Fatalf("DepositIDs = %v, want %v", got, want)
 	}
 }
