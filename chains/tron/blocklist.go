@@ -17,11 +17,13 @@ type listedBlock struct {
 	txids [][]byte
 }
 
-// rawCodec marshals requests as protobuf and keeps the response's wire
-// bytes, so decodeBlockList can skip the transaction bodies.
-type rawCodec struct{}
+// RawCodec is a gRPC codec (use with grpc.ForceCodec) that marshals
+// requests as protobuf and keeps the answer's wire bytes in a *[]byte, so
+// decodeBlockList can skip the transaction bodies (and benchmarks can time
+// a call without decoding it).
+type RawCodec struct{}
 
-func (rawCodec) Marshal(v any) ([]byte, error) {
+func (RawCodec) Marshal(v any) ([]byte, error) {
 	m, ok := v.(proto.Message)
 	if !ok {
 		return nil, fmt.Errorf("raw codec: cannot marshal %T", v)
@@ -29,7 +31,7 @@ func (rawCodec) Marshal(v any) ([]byte, error) {
 	return proto.Marshal(m)
 }
 
-func (rawCodec) Unmarshal(data []byte, v any) error {
+func (RawCodec) Unmarshal(data []byte, v any) error {
 	p, ok := v.(*[]byte)
 	if !ok {
 		return fmt.Errorf("raw codec: cannot unmarshal into %T", v)
@@ -38,7 +40,7 @@ func (rawCodec) Unmarshal(data []byte, v any) error {
 	return nil
 }
 
-func (rawCodec) Name() string { return "proto" }
+func (RawCodec) Name() string { return "proto" }
 
 // Field numbers of api.BlockListExtention, api.BlockExtention and
 // api.TransactionExtention (api/api.proto).

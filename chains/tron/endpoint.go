@@ -55,7 +55,7 @@ func (f fullNode) infos(ctx context.Context, n uint64) (*api.TransactionInfoList
 func (f fullNode) blocks(ctx context.Context, start, end uint64) ([]listedBlock, error) {
 	var raw []byte
 	req := &api.BlockLimit{StartNum: int64(start), EndNum: int64(end)}
-	if err := f.gc.Conn.Invoke(ctx, api.Wallet_GetBlockByLimitNext2_FullMethodName, req, &raw, grpc.ForceCodec(rawCodec{})); err != nil {
+	if err := f.gc.Conn.Invoke(ctx, api.Wallet_GetBlockByLimitNext2_FullMethodName, req, &raw, grpc.ForceCodec(RawCodec{})); err != nil {
 		return nil, fmt.Errorf("get block by limit next: %w", err)
 	}
 	return decodeBlockList(raw)

@@ -8,7 +8,8 @@ import (
 	"github.com/fbsobreira/gotron-sdk/pkg/proto/api"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/protobuf/proto"
+
+	"github.com/depositd/depositd/chains/tron"
 )
 
 // Floor reads [c.First, c.Last] with a bare sequential loop of
@@ -45,7 +46,7 @@ func floor(ctx context.Context, c *Chain, lists bool) (time.Duration, error) {
 	for n := c.First; n <= c.Last; n++ {
 		if lists && (n-c.First)%Range == 0 {
 			req := &api.BlockLimit{StartNum: int64(n), EndNum: int64(min(n+Range, c.Last+1))}
-			if err := full.Invoke(ctx, api.Wallet_GetBlockByLimitNext2_FullMethodName, req, &raw, grpc.ForceCodec(rawCodec{})); err != nil {
+			if err := full.Invoke(ctx, api.Wallet_GetBlockByLimitNext2_FullMethodName, req, &raw, grpc.ForceCodec(tron.RawCodec{})); err != nil {
 				return 0, fmt.Errorf("floor: blocks from %d: %w", n, err)
 			}
 		}
@@ -59,26 +60,3 @@ func floor(ctx context.Context, c *Chain, lists bool) (time.Duration, error) {
 	}
 	return time.Since(start), nil
 }
-
-// rawCodec marshals requests as protobuf and keeps the answer's wire
-// bytes undecoded.
-type rawCodec struct{}
-
-func (rawCodec) Marshal(v any) ([]byte, error) {
-	m, ok := v.(proto.Message)
-	if !ok {
-		return nil, fmt.Errorf("raw codec: cannot marshal %T", v)
-	}
-	return proto.Marshal(m)
-}
-
-func (rawCodec) Unmarshal(data []byte, v any) error {
-	p, ok := v.(*[]byte)
-	if !ok {
-		return fmt.Errorf("raw codec: cannot unmarshal into %T", v)
-	}
-	*p = append((*p)[:0], data...)
-	return nil
-}
-
-func (rawCodec) Name() string { return "proto" }
