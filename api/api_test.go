@@ -7,18 +7,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/depositd/depositd/addressbook"
-	"github.com/depositd/depositd/internal/redistest"
-	"github.com/depositd/depositd/settlement/ledger"
-	"github.com/depositd/depositd/watchers"
 	"github.com/ethereum/go-ethereum/common"
-)
-
-const (
-	readTok  = "read-token-0123456789"
-	writeTok = "write-token-0123456789"
 )
 
 type fixture struct {
@@ -27,21 +17,8 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	rdb := redistest.New(t).Client(t)
-	book, err := addressbook.New(rdb, addressbook.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := New(Options{
-		Tokens: []Token{
-			{Name: "ops", Secret: readTok, Scopes: []Scope{ScopeRead}},
-			{Name: "billing", Secret: writeTok, Scopes: []Scope{ScopeRead, ScopeWrite}},
-		},
-		Ledger:    ledger.New(rdb, time.Now),
-		Addresses: book,
-		Deposits:  watchers.NewDeposits(rdb),
-	})
-	hs := httptest.NewServer(s.Handler())
+	opts, _, _ := fullOptions(t)
+	hs := httptest.NewServer(New(opts).Handler())
 	t.Cleanup(hs.Close)
 	return &fixture{srv: hs}
 }

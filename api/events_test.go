@@ -13,45 +13,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/depositd/depositd/addressbook"
-	"github.com/depositd/depositd/internal/redistest"
 	"github.com/depositd/depositd/settlement"
-	"github.com/depositd/depositd/settlement/ledger"
-	"github.com/depositd/depositd/watchers"
-	"github.com/depositd/depositd/webhooks"
 )
-
-// withOpsRoutes registers the ops routes on s unless routes() already did.
-func withOpsRoutes(s *Server) *Server {
-	req := httptest.NewRequest("GET", "/v1/openapi.json", nil)
-	if _, pattern := s.mux.Handler(req); pattern != "GET /v1/openapi.json" {
-		s.opsRoutes()
-	}
-	return s
-}
 
 // newOpsServer builds a server with every part over one real redis-server,
 // a read token and a write token, and the ops routes.
 func newOpsServer(t testing.TB) *Server {
 	t.Helper()
-	rdb := redistest.New(t).Client(t)
-	book, err := addressbook.New(rdb, addressbook.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := ledger.New(rdb, time.Now)
-	disp, err := webhooks.NewDispatcher(rdb, nil, webhooks.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return withOpsRoutes(New(Options{
-		Tokens: []Token{
-			{Name: "ops", Secret: readTok, Scopes: []Scope{ScopeRead}},
-			{Name: "billing", Secret: writeTok, Scopes: []Scope{ScopeRead, ScopeWrite}},
-		},
-		Ledger: l, Addresses: book, Deposits: watchers.NewDeposits(rdb),
-		Settlement: settlement.New(l, rdb, settlement.Config{}, time.Now), Webhooks: disp,
-	}))
+	opts, _, _ := fullOptions(t)
+	return New(opts)
 }
 
 // sseReader reads "snapshot" events of an open stream.

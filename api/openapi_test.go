@@ -20,12 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/depositd/depositd/addressbook"
-	"github.com/depositd/depositd/internal/redistest"
-	"github.com/depositd/depositd/settlement"
-	"github.com/depositd/depositd/settlement/ledger"
 	"github.com/depositd/depositd/watchers"
-	"github.com/depositd/depositd/webhooks"
 )
 
 func init() {
@@ -180,28 +175,12 @@ func newConformance(t *testing.T) *conformance {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rdb := redistest.New(t).Client(t)
-	book, err := addressbook.New(rdb, addressbook.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := ledger.New(rdb, time.Now)
-	disp, err := webhooks.NewDispatcher(rdb, nil, webhooks.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	opts, _, rdb := fullOptions(t)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(prometheus.NewCounter(prometheus.CounterOpts{Name: "depositd_test_total", Help: "test"}))
-	s := withOpsRoutes(New(Options{
-		Tokens: []Token{
-			{Name: "ops", Secret: readTok, Scopes: []Scope{ScopeRead}},
-			{Name: "billing", Secret: writeTok, Scopes: []Scope{ScopeRead, ScopeWrite}},
-		},
-		Gatherer: reg,
-		Ledger:   l, Addresses: book, Deposits: watchers.NewDeposits(rdb),
-		Chains:     redisChains{rdb: rdb, names: []string{"ethereum"}},
-		Settlement: settlement.New(l, rdb, settlement.Config{}, time.Now), Webhooks: disp,
-	}))
+	opts.Gatherer = reg
+	opts.Chains = redisChains{rdb: rdb, names: []string{"ethereum"}}
+	s := New(opts)
 	hs := httptest.NewServer(s.Handler())
 	t.Cleanup(hs.Close)
 	return &conformance{srv: s, hs: hs, router: router, rdb: rdb}

@@ -12,34 +12,15 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/depositd/depositd/addressbook"
-	"github.com/depositd/depositd/internal/redistest"
-	"github.com/depositd/depositd/settlement"
 	"github.com/depositd/depositd/settlement/ledger"
-	"github.com/depositd/depositd/watchers"
-	"github.com/depositd/depositd/webhooks"
 )
 
 // newFullFixture serves every route over one real redis-server and returns
 // the ledger so tests can credit deposits as the watchers would.
 func newFullFixture(t *testing.T) (*fixture, *ledger.Ledger) {
 	t.Helper()
-	rdb := redistest.New(t).Client(t)
-	book, err := addressbook.New(rdb, addressbook.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := ledger.New(rdb, time.Now)
-	disp, err := webhooks.NewDispatcher(rdb, nil, webhooks.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := New(Options{
-		Tokens: []Token{{Name: "billing", Secret: writeTok, Scopes: []Scope{ScopeRead, ScopeWrite}}},
-		Ledger: l, Addresses: book, Deposits: watchers.NewDeposits(rdb),
-		Settlement: settlement.New(l, rdb, settlement.Config{}, time.Now), Webhooks: disp,
-	})
-	hs := httptest.NewServer(s.Handler())
+	opts, l, _ := fullOptions(t)
+	hs := httptest.NewServer(New(opts).Handler())
 	t.Cleanup(hs.Close)
 	return &fixture{srv: hs}, l
 }

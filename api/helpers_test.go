@@ -1,0 +1,45 @@
+package api
+
+import (
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/depositd/depositd/addressbook"
+	"github.com/depositd/depositd/internal/redistest"
+	"github.com/depositd/depositd/settlement"
+	"github.com/depositd/depositd/settlement/ledger"
+	"github.com/depositd/depositd/watchers"
+	"github.com/depositd/depositd/webhooks"
+)
+
+const (
+	readTok  = "read-token-0123456789"
+	writeTok = "write-token-0123456789"
+)
+
+// fullOptions wires every domain part over one private redis-server, with a
+// read token (ops) and a read+write token (billing). Callers add what their
+// test needs (a Gatherer, Chains) before New.
+func fullOptions(t testing.TB) (Options, *ledger.Ledger, *redis.Client) {
+	t.Helper()
+	rdb := redistest.New(t).Client(t)
+	book, err := addressbook.New(rdb, addressbook.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := ledger.New(rdb, time.Now)
+	disp, err := webhooks.NewDispatcher(rdb, nil, webhooks.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Options{
+		Tokens: []Token{
+			{Name: "ops", Secret: readTok, Scopes: []Scope{ScopeRead}},
+			{Name: "billing", Secret: writeTok, Scopes: []Scope{ScopeRead, ScopeWrite}},
+		},
+		Ledger: l, Addresses: book, Deposits: watchers.NewDeposits(rdb),
+		Settlement: settlement.New(l, rdb, settlement.Config{}, time.Now), Webhooks: disp,
+	}, l, rdb
+}
