@@ -375,3 +375,28 @@ func TestBalanceLow(t *testing.T) {
 	})
 	e.verify()
 }
+
+// TestRunPaysUntilFundsAreUsed is the regression for a crash-and-re-run
+// that paid a statement a second time (with a second coupon) where one
+// uninterrupted run paid it once (found by TestPropertySettlement): a run
+// now pays each statement until nothing more applies, one coupon per
+// payment, so both end alike.
+func TestRunPaysUntilFundsAreUsed(t *testing.T) {
+	day := 24 * time.Hour
+	e := newEnv(t, Config{})
+	e.account("a", "0", "")
+	for _, c := range []Coupon{coupon("c10", "10", 30*day), coupon("c20", "20", 30*day)} {
+		c.Expires = e.clk.Now().Add(c.Expires.Sub(t0))
+		if err := e.s.AddCoupon(e.ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := e.issue(newStatement("s", "a", line("ecs", "100")))
+	if st.Status != PartiallyPaid || st.Coupons != usd("30") || st.Payments != 2 {
+		t.Fatalf("after issue: status %s, coupons %s in %d payments; want partially_paid, 30 in 2 (one coupon each)", st.Status, st.Coupons, st.Payments)
+	}
+	if run, err := e.s.SettleAccount(e.ctx, "a"); err != nil || len(run.Payments) != 0 {
+		t.Fatalf("a second run paid again: %+v %v", run, err)
+	}
+	e.verify()
+}

@@ -22,11 +22,17 @@ type Run struct {
 	Unlocked int // coupon locks of failed or timed-out payments released
 }
 
+// maxPaymentsPerRun bounds the payments of one statement in one run; each
+// payment moves money, so the bound is never reached in practice.
+const maxPaymentsPerRun = 64
+
 // SettleAccount runs the automatic payment of account: first it repays
 // credit-line arrears from cash, then it pays the open statements oldest
-// first, one payment each (one discount per line fixed at issue, one cash
-// coupon, then cash, then credit). Call it when a statement is issued, after
-// every credited deposit, and on demand.
+// first, each with as many payments as the funds allow (each payment: the
+// discount per line fixed at issue, at most one cash coupon, then cash, then
+// credit). Paying until nothing more applies makes a run that resumes after a
+// crash end where an uninterrupted run ends. Call it when a statement is
+// issued, after every credited deposit, and on demand.
 //
 // Each step is one atomic, idempotent ledger step guarded by the versions it
 // was planned from; a concurrent change re-plans it. A crash between steps
@@ -53,12 +59,18 @@ func (s *Service) SettleAccount(ctx context.Context, account string) (run Run, e
 		if !e.Status.Open() {
 			continue
 		}
-		p, unlocked, err := s.payStatement(ctx, account, e.ID)
-		run.Unlocked += unlocked
-		if err != nil {
-			return run, err
-		}
-		if p != nil {
+		// Pay the statement until nothing more can be applied: a run after
+		// a crash then ends where an uninterrupted run ends (each payment
+		// still uses at most one coupon).
+		for range maxPaymentsPerRun {
+			p, unlocked, err := s.payStatement(ctx, account, e.ID)
+			run.Unlocked += unlocked
+			if err != nil {
+				return run, err
+			}
+			if p == nil {
+				break
+			}
 			run.Payments = append(run.Payments, *p)
 		}
 	}
