@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"net/http"
@@ -78,7 +79,7 @@ func (s *Server) require(scope Scope, h func(http.ResponseWriter, *http.Request)
 			return
 		}
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		err := h(rec, r)
+		err := h(rec, r.WithContext(context.WithValue(r.Context(), operatorKey{}, tok.name)))
 		if err != nil {
 			if _, isAPI := err.(*apiError); !isAPI {
 				s.log.Error("api handler", "method", r.Method, "path", r.URL.Path, "err", err)
@@ -89,6 +90,15 @@ func (s *Server) require(scope Scope, h func(http.ResponseWriter, *http.Request)
 			s.log.Info("audit", "token", tok.name, "method", r.Method, "path", r.URL.Path, "status", rec.status)
 		}
 	}
+}
+
+type operatorKey struct{}
+
+// operator is the name of the token that authenticated r: the operator a
+// write is recorded against.
+func operator(r *http.Request) string {
+	name, _ := r.Context().Value(operatorKey{}).(string)
+	return name
 }
 
 type statusRecorder struct {

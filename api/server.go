@@ -29,6 +29,7 @@ type Options struct {
 	Deposits   Deposits
 	Chains     Chains
 	Settlement Settlement
+	Credits    Credits
 	Webhooks   Webhooks
 }
 
@@ -101,6 +102,13 @@ func (s *Server) routes() {
 		m.HandleFunc("GET /v1/webhooks/deliveries/{id}", s.require(ScopeRead, s.getDelivery))
 		m.HandleFunc("POST /v1/webhooks/deliveries/{id}/redeliver", s.require(ScopeWrite, s.redeliver))
 		m.HandleFunc("POST /v1/webhooks/endpoints/{name}/redeliver", s.require(ScopeWrite, s.redeliverFailed))
+	}
+	if s.opts.Credits != nil {
+		m.HandleFunc("POST /v1/credits", s.require(ScopeWrite, s.recordCredit))
+		m.HandleFunc("GET /v1/credits", s.require(ScopeRead, s.listCredits))
+		m.HandleFunc("GET /v1/credits/{id}", s.require(ScopeRead, s.getCredit))
+		m.HandleFunc("POST /v1/credits/{id}/approve", s.require(ScopeWrite, s.approveCredit))
+		m.HandleFunc("POST /v1/credits/{id}/reject", s.require(ScopeWrite, s.rejectCredit))
 	}
 	s.opsRoutes()
 	m.HandleFunc("/v1/", s.require(ScopeRead, func(w http.ResponseWriter, r *http.Request) error {

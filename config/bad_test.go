@@ -42,6 +42,7 @@ func TestBadFixtures(t *testing.T) {
 		{"malformed_usd_rate", "chains[bsc].tokens[USDT].usd_rate", 14, `got "one"`},
 		{"bad_duration", "chains[bsc].poll_interval", 10, `bad duration "5": missing unit`},
 		{"bad_timezone", "settlement.timezone", 15, `unknown time zone "Asia/Beijing"`},
+		{"negative_offchain_approval", "settlement.offchain_approval_above", 15, "must not be negative, got -5.00000000"},
 		{"bad_webhook_url", "webhooks.endpoints[billing].url", 17, "want an http or https URL"},
 		{"private_webhook_url", "webhooks.endpoints[billing].url", 17, "not public; set allow_private"},
 		{"bad_webhook_secret", "webhooks.endpoints[billing].secret", 18, "key is 5 bytes, want 24-64"},

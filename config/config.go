@@ -226,6 +226,9 @@ type Settlement struct {
 	DueDays              int            // due date = issue date + DueDays, default 10
 	LowBalanceThresholds []money.Units  // balance.low fires when cash drops below each
 	OverdueSweep         time.Duration  // how often overdue statements are swept
+	// OffchainApprovalAbove is the largest off-chain credit (USD) one
+	// operator may apply alone; a larger one needs a second operator.
+	OffchainApprovalAbove money.Units
 }
 
 // Webhooks configures webhook delivery.
@@ -266,6 +269,9 @@ func defaults() *Config {
 			Timezone:     "Asia/Shanghai",
 			DueDays:      10,
 			OverdueSweep: 5 * time.Minute,
+			// 1000 USD: one operator may book a small exchange transfer;
+			// anything larger needs a second pair of eyes.
+			OffchainApprovalAbove: money.Units(1000_00000000),
 		},
 		lines: map[string]int{},
 	}

@@ -245,6 +245,18 @@ func (d *decoder) settlement(n *yaml.Node, path string, s *Settlement) {
 			s.LowBalanceThresholds = out
 		},
 		"overdue_sweep": d.duration(&s.OverdueSweep),
+		"offchain_approval_above": func(v *yaml.Node, p string) {
+			x, ok := d.decimalOf(v, p)
+			if !ok {
+				return
+			}
+			u, err := money.FromDecimal(x)
+			if err != nil {
+				d.fail(p, v.Line, "%v", err)
+				return
+			}
+			s.OffchainApprovalAbove = u
+		},
 	})
 }
 

@@ -202,6 +202,9 @@ func (c *Config) validateSettlement(r *reporter) {
 	if s.OverdueSweep <= 0 {
 		r.errorf("settlement.overdue_sweep", "must be positive")
 	}
+	if s.OffchainApprovalAbove < 0 {
+		r.errorf("settlement.offchain_approval_above", "must not be negative, got %s", s.OffchainApprovalAbove)
+	}
 }
 
 func (c *Config) validateWebhooks(r *reporter) {

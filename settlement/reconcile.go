@@ -43,8 +43,12 @@ type Report struct {
 	Payments []PaymentRow
 }
 
-// DepositRow is one credited deposit.
+// DepositRow is one credited deposit: an on-chain transfer (Source
+// "chain"; any other cash-raising entry has its kind as Source), or an operator-recorded off-chain credit (Source "offchain":
+// DepositID is the credit id, Token and Amount the asset received, no
+// chain data, and ProofRef, EnteredBy, ApprovedBy from the record).
 type DepositRow struct {
+	Source    string
 	Account   string
 	At        time.Time
 	DepositID string
@@ -57,6 +61,8 @@ type DepositRow struct {
 	USD       money.Units
 	Dust      string // USD received but not credited (below 1e-8)
 	CreditID  string // ledger entry id
+
+	ProofRef, EnteredBy, ApprovedBy string
 }
 
 // PaymentRow is one statement line's part of a payment, or an arrears
@@ -164,10 +170,20 @@ func (s *Service) reconcileEntry(ctx context.Context, r *Report, account string,
 			r.Payments = append(r.Payments, PaymentRow{Account: account, At: e.At, Kind: "repay", Cash: -cash, EntryID: e.ID})
 		}
 		return nil
+	case "credit.offchain":
+		m := e.Meta
+		r.Deposits = append(r.Deposits, DepositRow{Source: "offchain", Account: account, At: e.At, DepositID: m["credit"],
+			Token: m["asset"], Amount: m["asset_amount"], USD: cash, CreditID: e.ID,
+			ProofRef: m["proof_ref"], EnteredBy: m["entered_by"], ApprovedBy: m["approved_by"]})
+		return nil
 	}
 	if cash > 0 || e.Kind == "deposit" {
 		m := e.Meta
-		r.Deposits = append(r.Deposits, DepositRow{Account: account, At: e.At, DepositID: strings.TrimPrefix(e.Key, "dep:"), Chain: m["chain"], Token: m["token"],
+		src := "chain"
+		if e.Kind != "deposit" {
+			src = e.Kind
+		}
+		r.Deposits = append(r.Deposits, DepositRow{Source: src, Account: account, At: e.At, DepositID: strings.TrimPrefix(e.Key, "dep:"), Chain: m["chain"], Token: m["token"],
 			Tx: m["tx"], Index: m["index"], Block: m["block"], Amount: tokenAmount(m), USD: cash, Dust: m["dust"], CreditID: e.ID})
 	}
 	return nil

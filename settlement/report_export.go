@@ -12,6 +12,7 @@ import (
 var reportColumns = []string{
 	"record", "account", "at",
 	"deposit_id", "chain", "token", "tx", "index", "block", "on_chain_amount", "credited_usd", "dust", "credit_id",
+	"source", "proof_ref", "entered_by", "approved_by",
 	"kind", "statement", "payment", "line", "service", "resource_id", "project", "member_account",
 	"discount_id", "discount_kind", "official", "amount", "coupon_id", "coupon", "cash", "credit", "entry_id",
 	"total",
@@ -37,7 +38,8 @@ func (r Report) CSV(w io.Writer) error {
 	for _, d := range r.Deposits {
 		if err := row(map[string]string{"record": "deposit", "account": d.Account, "at": ts(d.At), "deposit_id": d.DepositID,
 			"chain": d.Chain, "token": d.Token, "tx": d.Tx, "index": d.Index, "block": d.Block, "on_chain_amount": d.Amount,
-			"credited_usd": d.USD.String(), "dust": d.Dust, "credit_id": d.CreditID}); err != nil {
+			"credited_usd": d.USD.String(), "dust": d.Dust, "credit_id": d.CreditID,
+			"source": d.Source, "proof_ref": d.ProofRef, "entered_by": d.EnteredBy, "approved_by": d.ApprovedBy}); err != nil {
 			return fmt.Errorf("report csv: %w", err)
 		}
 	}
@@ -99,6 +101,10 @@ func (r Report) JSON(w io.Writer) error {
 		USD       string `json:"credited_usd"`
 		Dust      string `json:"dust"`
 		CreditID  string `json:"credit_id"`
+		Source    string `json:"source"`
+		ProofRef  string `json:"proof_ref,omitempty"`
+		Entered   string `json:"entered_by,omitempty"`
+		Approved  string `json:"approved_by,omitempty"`
 	}
 	type pay struct {
 		Account      string       `json:"account"`
@@ -130,7 +136,8 @@ func (r Report) JSON(w io.Writer) error {
 	}
 	deps := make([]dep, 0, len(r.Deposits))
 	for _, d := range r.Deposits {
-		deps = append(deps, dep{d.Account, ts(d.At), d.DepositID, d.Chain, d.Token, d.Tx, d.Index, d.Block, d.Amount, d.USD.String(), d.Dust, d.CreditID})
+		deps = append(deps, dep{d.Account, ts(d.At), d.DepositID, d.Chain, d.Token, d.Tx, d.Index, d.Block, d.Amount, d.USD.String(), d.Dust, d.CreditID,
+			d.Source, d.ProofRef, d.EnteredBy, d.ApprovedBy})
 	}
 	out["deposits"] = deps
 	pays := make([]pay, 0, len(r.Payments))

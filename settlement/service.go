@@ -26,6 +26,10 @@ type Config struct {
 	// LockTimeout is how long a coupon may stay locked by a payment that did
 	// not complete before a run or sweep unlocks it; <= 0 means 5 minutes.
 	LockTimeout time.Duration
+	// OffchainApprovalAbove is the largest off-chain credit one operator
+	// may apply alone; a larger one waits for a second operator. The zero
+	// value makes every off-chain credit need a second operator.
+	OffchainApprovalAbove money.Units
 	// Logger receives the warnings of Run; nil discards them.
 	Logger *slog.Logger
 	// Metrics, when set, counts runs, payments and overdue marks.

@@ -15,6 +15,7 @@ import (
 	"github.com/depositd/depositd/addressbook"
 	"github.com/depositd/depositd/api"
 	"github.com/depositd/depositd/internal/redistest"
+	"github.com/depositd/depositd/money"
 	"github.com/depositd/depositd/settlement"
 	"github.com/depositd/depositd/settlement/ledger"
 	"github.com/depositd/depositd/watchers"
@@ -22,7 +23,10 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
-const token = "ctl-test-token-0123456789"
+const (
+	token  = "ctl-test-token-0123456789"
+	token2 = "ctl-second-token-0123456789"
+)
 
 func server(t *testing.T) string {
 	t.Helper()
@@ -32,10 +36,14 @@ func server(t *testing.T) string {
 		t.Fatal(err)
 	}
 	l := ledger.New(rdb, time.Now)
+	svc := settlement.New(l, rdb, settlement.Config{OffchainApprovalAbove: money.Units(100_00000000)}, time.Now)
 	s := api.New(api.Options{
-		Tokens: []api.Token{{Name: "t", Secret: token, Scopes: []api.Scope{api.ScopeRead, api.ScopeWrite}}},
+		Tokens: []api.Token{
+			{Name: "t", Secret: token, Scopes: []api.Scope{api.ScopeRead, api.ScopeWrite}},
+			{Name: "second", Secret: token2, Scopes: []api.Scope{api.ScopeRead, api.ScopeWrite}},
+		},
 		Ledger: l, Addresses: book, Deposits: watchers.NewDeposits(rdb),
-		Settlement: settlement.New(l, rdb, settlement.Config{}, time.Now),
+		Settlement: svc, Credits: svc,
 	})
 	hs := httptest.NewServer(s.Handler())
 	t.Cleanup(hs.Close)
@@ -66,6 +74,11 @@ func TestGolden(t *testing.T) {
 		{"addresses_lookup", []string{"addresses", "lookup", "evm", "0x9E96E6F92D132A82EA8024682A633CC7D0F5C4C3"}, 0},
 		{"statements_import_csv", []string{"statements", "import", "--file", stmt, "--id", "st-1", "--account", "acme", "--month", "2026-10"}, 0},
 		{"statements_list", []string{"statements", "list", "--account", "acme"}, 0},
+		{"credits_record", []string{"credits", "record", "btc-1", "acme", "50", "--proof_ref", "binance-7781", "--asset", "BTC", "--asset_amount", "0.0005"}, 0},
+		{"credits_record_pending", []string{"credits", "record", "btc-2", "acme", "2500", "--proof_ref", "binance-7790"}, 0},
+		{"credits_approve_own", []string{"credits", "approve", "btc-2"}, 1},
+		{"credits_approve", []string{"credits", "approve", "btc-2", "--token", token2}, 0},
+		{"credits_list", []string{"credits", "list", "--account", "acme"}, 0},
 		{"accounts_list", []string{"accounts", "list"}, 0},
 		{"deposits_list_empty", []string{"deposits", "list", "--chain", "ethereum"}, 0},
 		{"bad_limit", []string{"deposits", "list", "--limit", "0"}, 1},

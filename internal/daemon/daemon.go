@@ -103,7 +103,8 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	}
 	d.Settlement = settlement.New(d.Ledger, rdb, settlement.Config{
 		Location: cfg.Settlement.Location, DueDays: cfg.Settlement.DueDays,
-		LowBalance: cfg.Settlement.LowBalanceThresholds, Logger: log.With("part", "settlement"), Metrics: smetrics,
+		LowBalance: cfg.Settlement.LowBalanceThresholds, OffchainApprovalAbove: cfg.Settlement.OffchainApprovalAbove,
+		Logger: log.With("part", "settlement"), Metrics: smetrics,
 	}, time.Now)
 	if d.Webhooks, err = webhooks.NewDispatcher(rdb, webhookEndpoints(cfg), webhooks.Options{
 		Logger: log.With("part", "webhooks"), Registerer: d.Registry,
@@ -126,7 +127,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		Tokens: apiTokens(cfg), Logger: log.With("part", "api"), Gatherer: d.Registry,
 		Ready:  func(ctx context.Context) error { return ping(ctx, rdb) },
 		Ledger: d.Ledger, Addresses: d.Book, Deposits: watchers.NewDeposits(rdb), Chains: ws,
-		Settlement: d.Settlement, Webhooks: d.Webhooks,
+		Settlement: d.Settlement, Credits: d.Settlement, Webhooks: d.Webhooks,
 	}).Handler(), ReadHeaderTimeout: 10 * time.Second}
 
 	g, gctx := errgroup.WithContext(ctx)
