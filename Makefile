@@ -5,7 +5,7 @@ BIN      := bin
 PKGS     := ./...
 TESTFLAGS ?= -count=1 -timeout 20m
 
-.PHONY: all build run test bench lint deps test-deps clean
+.PHONY: all build run test bench lint deps test-deps clean chaos
 
 all: build
 
@@ -35,3 +35,10 @@ lint:
 
 clean:
 	rm -rf $(BIN)
+
+# The seeded whole-pipeline fault campaign (RELIABILITY.md): 5 minutes of
+# faults against two depositd processes, then the checker.
+CHAOS_SEED ?= 20261123
+CHAOS_DURATION ?= 5m
+chaos: deps build
+	$(GO) run ./cmd/chaos -bin $(BIN)/depositd -seed $(CHAOS_SEED) -duration $(CHAOS_DURATION)
