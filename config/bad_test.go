@@ -56,6 +56,10 @@ func TestBadFixtures(t *testing.T) {
 		{"yaml_syntax", "", 4, "yaml syntax"},
 		{"xpub_private", "addresses.xpubs.evm", 16, "PRIVATE key: depositd is watch-only"},
 		{"xpub_depth", "addresses.xpubs.tron", 16, "depth 0: want the BIP44 account level"},
+		{"lease_ttl_short", "lease.ttl", 15, "200ms out of range 1s..10m0s"},
+		{"lease_ttl_long", "lease.ttl", 15, "1h0m0s out of range 1s..10m0s"},
+		{"lease_ttl_unit", "lease.ttl", 15, `bad duration "15": missing unit`},
+		{"lease_unknown_key", "lease.renew", 16, "unknown key"},
 		{"xpub_garbage", "addresses.xpubs.evm", 16, "not an extended public key"},
 	}
 	setTestEnv(t)

@@ -38,6 +38,7 @@ type Config struct {
 	Chains     []Chain
 	Settlement Settlement
 	Webhooks   Webhooks
+	Lease      Lease
 	// Warnings are non-fatal findings (inline secrets in dev, look-alike
 	// tokens), each "file:line: path: message", for the daemon to log.
 	Warnings []string
@@ -231,6 +232,23 @@ type Settlement struct {
 	OffchainApprovalAbove money.Units
 }
 
+// Lease configures the per-chain scan lease that lets several depositd
+// processes share one Redis: one process scans a chain at a time.
+type Lease struct {
+	// TTL is how long a holder's lease outlives its last renewal. A dead
+	// holder's chains are taken over within two TTLs; holders renew every
+	// TTL/3. Default 15s.
+	TTL time.Duration
+}
+
+// Lease TTL bounds: below the minimum a Redis round trip under load could
+// outlast the renewal margin; above the maximum a dead holder stalls its
+// chains for too long.
+const (
+	MinLeaseTTL = time.Second
+	MaxLeaseTTL = 10 * time.Minute
+)
+
 // Webhooks configures webhook delivery.
 type Webhooks struct {
 	Endpoints []WebhookEndpoint
@@ -273,6 +291,7 @@ func defaults() *Config {
 			// anything larger needs a second pair of eyes.
 			OffchainApprovalAbove: money.Units(1000_00000000),
 		},
+		Lease: Lease{TTL: 15 * time.Second},
 		lines: map[string]int{},
 	}
 }

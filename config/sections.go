@@ -40,6 +40,9 @@ func (d *decoder) root(n *yaml.Node, c *Config) {
 				"endpoints": func(v *yaml.Node, p string) { c.Webhooks.Endpoints = d.webhooks(v, p) },
 			})
 		},
+		"lease": func(v *yaml.Node, p string) {
+			d.mapping(v, p, map[string]fieldFn{"ttl": d.duration(&c.Lease.TTL)})
+		},
 	})
 }
 

@@ -45,6 +45,9 @@ func (c *Config) validate(r *reporter) {
 	c.validateChains(r)
 	c.validateSettlement(r)
 	c.validateWebhooks(r)
+	if t := c.Lease.TTL; t < MinLeaseTTL || t > MaxLeaseTTL {
+		r.errorf("lease.ttl", "%s out of range %s..%s", t, MinLeaseTTL, MaxLeaseTTL)
+	}
 }
 
 // validateAddresses checks the xpubs: public, account level (depth 3).

@@ -86,7 +86,7 @@ func NewDeposits(rdb redis.UniversalClient) *Deposits { return &Deposits{rdb: rd
 //go:embed deposits.lua
 var depositLua string
 
-var depositScript = redis.NewScript(depositLua)
+var depositScript = redis.NewScript(fenceLua + depositLua)
 
 // op is a status move requested of the script.
 type op string
@@ -101,7 +101,8 @@ const (
 
 // write applies one move. It returns the resulting change: "" when nothing
 // changed, else the new status (or "conf").
-func (s *Deposits) write(ctx context.Context, o op, d Deposit, now time.Time) (string, error) {
+// token is the writer's fencing token (see fence.go).
+func (s *Deposits) write(ctx context.Context, token int64, o op, d Deposit, now time.Time) (string, error) {
 	tag := outbox.TagOf(d.Account)
 	keys := []string{
 		tag + ":deposit:" + d.ID,
@@ -112,7 +113,8 @@ func (s *Deposits) write(ctx context.Context, o op, d Deposit, now time.Time) (s
 	for _, st := range statuses {
 		keys = append(keys, tag+":deposits:status:"+string(st))
 	}
-	keys = append(keys, tag+":deposits:pending:"+d.Chain, outbox.Stream(outbox.ShardOf(d.Account)))
+	shard := outbox.ShardOf(d.Account)
+	keys = append(keys, tag+":deposits:pending:"+d.Chain, outbox.Stream(shard), shardFence(shard, d.Chain))
 
 	var seq int64
 	if o == opSeen || o == opCredit {
@@ -134,7 +136,7 @@ func (s *Deposits) write(ctx context.Context, o op, d Deposit, now time.Time) (s
 	stamp := now.UTC().Format(time.RFC3339Nano)
 	args := []any{
 		string(o), d.ID, seq, stamp, d.BlockHash, d.Block, d.Confirmations, d.Required,
-		eventID(main, d), mainData, eventID(alt, d), altData, stamp,
+		eventID(main, d), mainData, eventID(alt, d), altData, stamp, token,
 	}
 	args = append(args,
 		"id", d.ID, "chain", d.Chain, "token", d.Token, "contract", d.Contract, "tx", d.Tx,
@@ -145,7 +147,7 @@ func (s *Deposits) write(ctx context.Context, o op, d Deposit, now time.Time) (s
 		args = append(args, "credited_at", d.CreditedAt.UTC().Format(time.RFC3339Nano))
 	}
 	res, err := depositScript.Run(ctx, s.rdb, keys, args...).Text()
-	if err != nil {
+	if err = staleErr(err); err != nil {
 		return "", fmt.Errorf("deposit %s %s: %w", d.ID, o, err)
 	}
 	return res, nil

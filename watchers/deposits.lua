@@ -1,11 +1,15 @@
 -- One status move of one deposit record, its indexes and its outbox event,
 -- atomically, all keys in the account's shard slot. Every check happens
--- before the first write.
+-- before the first write; the first is the writer's fencing token against
+-- the shard's fence copy (fenced, prepended from fence.go).
 -- KEYS: 1 record, 2 all, 3 chain, 4 account, 5-8 status seen/credited/
---       orphaned/reversed, 9 pending (by block), 10 outbox stream
+--       orphaned/reversed, 9 pending (by block), 10 outbox stream,
+--       11 the shard's fence copy for the chain
 -- ARGV: 1 op, 2 id, 3 seq, 4 now, 5 block_hash, 6 block, 7 confirmations,
 --       8 required, 9 event id, 10 event data, 11 alt (reversed) event id,
---       12 alt event data, 13 created_at, 14.. field/value pairs
+--       12 alt event data, 13 created_at, 14 token, 15.. field/value pairs
+local stale = fenced(11, 14)
+if stale then return stale end
 local rec, id = KEYS[1], ARGV[2]
 local statusKey = {seen = KEYS[5], credited = KEYS[6], orphaned = KEYS[7], reversed = KEYS[8]}
 local cur = redis.call('HGET', rec, 'status')
@@ -20,7 +24,7 @@ local function create()
 end
 
 local function fields()
-  for i = 14, #ARGV, 2 do
+  for i = 15, #ARGV, 2 do
     redis.call('HSET', rec, ARGV[i], ARGV[i + 1])
   end
 end

@@ -75,7 +75,7 @@ func TestDepositTransitions(t *testing.T) {
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
-			got, err := s.write(ctx, st.op, st.d, now)
+			got, err := s.write(ctx, 0, st.op, st.d, now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -130,7 +130,7 @@ func TestDepositList(t *testing.T) {
 		if i%3 == 0 {
 			op, st = opCredit, StatusCredited
 		}
-		if _, err := s.write(ctx, op, depositOf(m, st, 1, 12, now), now); err != nil {
+		if _, err := s.write(ctx, 0, op, depositOf(m, st, 1, 12, now), now); err != nil {
 			t.Fatal(err)
 		}
 	}

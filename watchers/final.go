@@ -61,7 +61,7 @@ func (w *Watcher) creditRange(ctx context.Context, from, to uint64) error {
 	if err := w.orphanStale(ctx, to); err != nil {
 		return err
 	}
-	return storeCursor(ctx, w.rdb, w.name, "cursor_final", to)
+	return storeCursor(ctx, w.rdb, w.token, w.name, "cursor_final", to)
 }
 
 // credit credits one final deposit and marks its record credited. Safe
@@ -73,7 +73,7 @@ func (w *Watcher) credit(ctx context.Context, m Match) error {
 	now := w.clock.Now()
 	d := depositOf(m, StatusCredited, w.cfg.Required, w.cfg.Required, now)
 	d.CreditedAt = &now
-	res, err := w.deposits.write(ctx, opCredit, d, now)
+	res, err := w.deposits.write(ctx, w.token, opCredit, d, now)
 	if err != nil {
 		return err
 	}
@@ -151,7 +151,7 @@ func (w *Watcher) deepReorg(ctx context.Context, cause error) error {
 			}
 			now := w.clock.Now()
 			d.Status = StatusReversed
-			res, err := w.deposits.write(ctx, opReverse, d, now)
+			res, err := w.deposits.write(ctx, w.token, opReverse, d, now)
 			if err != nil {
 				return fmt.Errorf("%w; %w", cause, err)
 			}

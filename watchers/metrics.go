@@ -21,6 +21,7 @@ const (
 type Metrics struct {
 	head, scanned, final, lag                                *prometheus.GaugeVec
 	seen, credited, orphaned, reversed, ignored, amountTotal *prometheus.CounterVec
+	fenced                                                   *prometheus.CounterVec
 	creditDelay                                              *prometheus.HistogramVec
 }
 
@@ -42,6 +43,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		orphaned:    c("depositd_deposits_orphaned_total", "Seen deposits whose block left the canonical chain.", "token"),
 		reversed:    c("depositd_deposits_reversed_total", "Credited deposits later found non-canonical (operator action needed).", "token"),
 		ignored:     c("depositd_deposits_ignored_total", "Transfers not treated as deposits, by reason.", "token", "reason"),
+		fenced:      c("depositd_fence_rejections_total", "Chain-state writes refused because a newer lease term fenced the chain."),
 		amountTotal: c("depositd_deposit_amount_total", "Raw base units credited (for rates; not money).", "token"),
 		creditDelay: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "depositd_credit_delay_seconds",
@@ -51,7 +53,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	}
 	for _, col := range []prometheus.Collector{
 		m.head, m.scanned, m.final, m.lag, m.seen, m.credited, m.orphaned, m.reversed, m.ignored,
-		m.amountTotal, m.creditDelay,
+		m.amountTotal, m.creditDelay, m.fenced,
 	} {
 		if err := reg.Register(col); err != nil {
 			return nil, fmt.Errorf("register watcher metrics: %w", err)

@@ -84,10 +84,10 @@ func LoadStatus(ctx context.Context, rdb redis.UniversalClient, name string) (Ch
 	return st, nil
 }
 
-func publishStatus(ctx context.Context, rdb redis.UniversalClient, st ChainStatus) error {
-	err := rdb.HSet(ctx, chainKey(st.Name, "status"),
+func publishStatus(ctx context.Context, rdb redis.UniversalClient, token int64, st ChainStatus) error {
+	err := fencedHSet(ctx, rdb, token, chainKey(st.Name, "status"),
 		"head", st.Head, "scanned", st.Scanned, "final", st.Final, "lag", st.Lag,
-		"last_error", st.LastError, "updated_at", st.UpdatedAt.UTC().Format(time.RFC3339Nano)).Err()
+		"last_error", st.LastError, "updated_at", st.UpdatedAt.UTC().Format(time.RFC3339Nano))
 	if err != nil {
 		return fmt.Errorf("chain %s publish status: %w", st.Name, err)
 	}
@@ -110,8 +110,8 @@ func loadCursor(ctx context.Context, rdb redis.UniversalClient, name, which stri
 	return n, true, nil
 }
 
-func storeCursor(ctx context.Context, rdb redis.UniversalClient, name, which string, n uint64) error {
-	if err := rdb.Set(ctx, chainKey(name, which), n, 0).Err(); err != nil {
+func storeCursor(ctx context.Context, rdb redis.UniversalClient, token int64, name, which string, n uint64) error {
+	if err := fencedSet(ctx, rdb, token, chainKey(name, which), n); err != nil {
 		return fmt.Errorf("chain %s %s: %w", name, which, err)
 	}
 	return nil

@@ -43,7 +43,7 @@ func (w *Watcher) tip(ctx context.Context, latest, final uint64) error {
 			continue // Final: the final tier credits it from its own immutable scan
 		}
 		d := depositOf(u.Match, StatusSeen, u.Confirmations, u.Required, w.clock.Now())
-		if _, err := w.deposits.write(ctx, opConf, d, w.clock.Now()); err != nil {
+		if _, err := w.deposits.write(ctx, w.token, opConf, d, w.clock.Now()); err != nil {
 			return err
 		}
 	}
@@ -113,7 +113,7 @@ func (w *Watcher) scanTip(ctx context.Context, tip chains.Header, from, to, late
 		}
 	}
 	w.scannedTip = to
-	if err := storeCursor(ctx, w.rdb, w.name, "cursor_tip", to); err != nil {
+	if err := storeCursor(ctx, w.rdb, w.token, w.name, "cursor_tip", to); err != nil {
 		return err
 	}
 	w.setStatus(func(s *ChainStatus) { s.Scanned = to })
@@ -124,7 +124,7 @@ func (w *Watcher) scanTip(ctx context.Context, tip chains.Header, from, to, late
 func (w *Watcher) recordSeen(ctx context.Context, m Match, latest uint64) error {
 	now := w.clock.Now()
 	c := min(confs(latest, m.Transfer.Block), w.cfg.Required)
-	res, err := w.deposits.write(ctx, opSeen, depositOf(m, StatusSeen, c, w.cfg.Required, now), now)
+	res, err := w.deposits.write(ctx, w.token, opSeen, depositOf(m, StatusSeen, c, w.cfg.Required, now), now)
 	if err != nil {
 		return err
 	}
@@ -183,7 +183,7 @@ func (w *Watcher) walkBack(ctx context.Context) error {
 // becomes reversed instead (never debited).
 func (w *Watcher) orphan(ctx context.Context, d Deposit) error {
 	d.Status = StatusOrphaned
-	res, err := w.deposits.write(ctx, opOrphan, d, w.clock.Now())
+	res, err := w.deposits.write(ctx, w.token, opOrphan, d, w.clock.Now())
 	if err != nil {
 		return err
 	}

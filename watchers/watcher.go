@@ -140,6 +140,7 @@ type Watcher struct {
 	clock    Clock
 
 	// Run's state; only the Run goroutine touches it.
+	token       int64 // fencing token of the current lease term; 0 = no lease
 	tracker     *Tracker
 	scannedTip  uint64 // newest number the tip tier has covered (≥ tracker tip on skipped slots)
 	cursorFinal uint64
@@ -196,7 +197,9 @@ func (w *Watcher) Pause(ctx context.Context) error { return Pause(ctx, w.rdb, w.
 // Resume undoes Pause.
 func (w *Watcher) Resume(ctx context.Context) error { return Resume(ctx, w.rdb, w.name) }
 
-// Run polls until ctx ends, then returns nil. A failed poll is logged as a
+// Run polls until ctx ends, then returns nil, or until a write is refused
+// by the chain's fence (another process holds the chain now), then
+// returns that ErrStaleFence error. A failed poll is logged as a
 // warning once per streak (and again when the error changes) and retried
 // after a wait that doubles from PollInterval to MaxBackoff and resets on
 // success. It never advances a cursor past data it has not processed.
@@ -208,6 +211,11 @@ func (w *Watcher) Run(ctx context.Context) error {
 		err := w.Poll(ctx)
 		if ctx.Err() != nil {
 			return nil
+		}
+		if errors.Is(err, ErrStaleFence) {
+			w.metrics.fenced.WithLabelValues(w.name).Inc()
+			w.log.Error("write refused by the chain's fence: another process holds the chain; stopping", "token", w.token, "err", err)
+			return err
 		}
 		wait := w.cfg.PollInterval
 		if err != nil {
@@ -250,7 +258,7 @@ func (w *Watcher) Poll(ctx context.Context) error {
 	w.status.UpdatedAt = w.clock.Now()
 	st := w.status
 	w.mu.Unlock()
-	if perr := publishStatus(ctx, w.rdb, st); perr != nil && err == nil {
+	if perr := publishStatus(ctx, w.rdb, w.token, st); perr != nil && err == nil {
 		err = perr
 	}
 	return err

@@ -1,0 +1,121 @@
+package watchers
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/depositd/depositd/internal/lease"
+)
+
+// startTerm runs a lease over rdb and returns the token of its first term;
+// the term's work blocks until hold is closed, ignoring its context, like
+// a process frozen mid-scan.
+func startTerm(t *testing.T, ctx context.Context, rdb redis.UniversalClient, holder string, ttl time.Duration, hold <-chan struct{}) int64 {
+	t.Helper()
+	m, err := lease.NewMetrics(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := lease.New(rdb, lease.Config{Name: "ethereum", Holder: holder, TTL: ttl, Fences: FenceKeys("ethereum"),
+		Metrics: m, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := make(chan int64, 1)
+	go l.Run(ctx, func(_ context.Context, tok int64) error {
+		select {
+		case tokens <- tok:
+		default:
+		}
+		<-hold
+		return nil
+	})
+	select {
+	case tok := <-tokens:
+		return tok
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s: no lease term within 30s", holder)
+	}
+	return 0
+}
+
+// TestStaleHolderWriteRefused: holder A scans under its term, then stalls
+// past its TTL (its Redis connection gone, its scan frozen); B takes the
+// lease and scans; when A resumes, every write it tries is refused by the
+// fence, Run stops with ErrStaleFence, and B's state is untouched.
+func TestStaleHolderWriteRefused(t *testing.T) {
+	r := newRig(t, 2)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	hold := make(chan struct{})
+	defer close(hold)
+	const ttl = time.Second
+
+	leaseA := redis.NewClient(&redis.Options{Addr: r.rdb.Options().Addr})
+	tA := startTerm(t, ctx, leaseA, "A", ttl, hold)
+	wA := r.watcher(t)
+	regA := r.reg
+	wA.token = tA
+	r.chain.Mine(usdt("alice", 500))
+	for range 3 {
+		r.chain.Mine()
+	}
+	poll(t, wA)
+	finalA, _, _ := loadCursor(ctx, r.rdb, "ethereum", "cursor_final")
+
+	leaseA.Close() // A stalls: no renewal reaches Redis any more
+	tB := startTerm(t, ctx, r.rdb, "B", ttl, hold)
+	if tB <= tA {
+		t.Fatalf("token B %d not above token A %d", tB, tA)
+	}
+	wB := r.watcher(t)
+	wB.token = tB
+	r.chain.Mine(usdt("bob", 700))
+	for range 3 {
+		r.chain.Mine()
+	}
+	poll(t, wB)
+	finalB, _, _ := loadCursor(ctx, r.rdb, "ethereum", "cursor_final")
+	if finalB <= finalA {
+		t.Fatalf("B did not advance cursor_final: %d → %d", finalA, finalB)
+	}
+	checkExactlyOnce(t, r)
+
+	// A resumes with its old token: the tip, final and status writes are
+	// all refused; nothing it would write lands.
+	newest := idOf(0, r.chain.Mine(usdt("alice", 900)).Number, 0)
+	if err := wA.Poll(ctx); !errors.Is(err, ErrStaleFence) {
+		t.Fatalf("stale poll: %v, want ErrStaleFence", err)
+	}
+	for _, which := range []string{"cursor_final", "cursor_tip"} {
+		if err := storeCursor(ctx, r.rdb, tA, "ethereum", which, 1); !errors.Is(err, ErrStaleFence) {
+			t.Fatalf("stale %s write: %v", which, err)
+		}
+	}
+	if got, _, _ := loadCursor(ctx, r.rdb, "ethereum", "cursor_final"); got != finalB {
+		t.Fatalf("cursor_final %d after the stale writes, want B's %d", got, finalB)
+	}
+	if _, err := wA.Deposits().Get(ctx, newest); !errors.Is(err, ErrNoDeposit) {
+		t.Fatalf("stale holder recorded %s: %v", newest, err)
+	}
+	runCtx, stop := context.WithTimeout(ctx, 30*time.Second)
+	defer stop()
+	if err := wA.Run(runCtx); !errors.Is(err, ErrStaleFence) {
+		t.Fatalf("stale Run returned %v, want ErrStaleFence", err)
+	}
+	if n := counter(t, regA, "depositd_fence_rejections_total", map[string]string{"chain": "ethereum"}); n != 1 {
+		t.Fatalf("fence rejections %v, want 1", n)
+	}
+	// B, still the holder, goes on and records the new deposit.
+	poll(t, wB)
+	if d := status(t, wB, newest); d.Status != StatusSeen {
+		t.Fatalf("B's view of %s: %s", newest, d.Status)
+	}
+}
