@@ -74,7 +74,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		}
 		defer rdb.Close()
 	}
-	if err := ping(ctx, rdb); err != nil {
+	if err := waitRedis(ctx, rdb, redisStartWait, log); err != nil {
 		return err
 	}
 	for _, w := range ledger.CheckPersistence(ctx, rdb) {

@@ -3,6 +3,8 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -54,4 +56,28 @@ func ping(ctx context.Context, rdb redis.UniversalClient) error {
 		return fmt.Errorf("redis: %w", err)
 	}
 	return nil
+}
+
+// redisStartWait is how long start-up waits for Redis to answer: a daemon
+// started while redis-server restarts (refusing connections, or answering
+// LOADING while it replays its AOF) waits for it instead of exiting.
+const redisStartWait = time.Minute
+
+// waitRedis pings Redis until it answers, ctx ends or limit passes,
+// logging each failure; it returns the last error when Redis never
+// answered.
+func waitRedis(ctx context.Context, rdb redis.UniversalClient, limit time.Duration, log *slog.Logger) error {
+	deadline := time.Now().Add(limit)
+	for {
+		err := ping(ctx, rdb)
+		if err == nil || ctx.Err() != nil || time.Now().After(deadline) {
+			return err
+		}
+		log.Warn("redis not ready at start; retrying", "err", err)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }
