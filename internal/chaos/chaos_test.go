@@ -67,3 +67,30 @@ func TestCampaign60s(t *testing.T) {
 		t.Fatalf("too little load: %d final deposits, %d payments, %d events", s.FinalDeposits, s.Payments, s.Events)
 	}
 }
+
+// TestLoadSmall runs the load test briefly at a low rate: every deposit
+// sent must come back as one deposit.credited webhook, with a measured
+// final-to-webhook latency.
+func TestLoadSmall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load run: skipped in -short")
+	}
+	bin := filepath.Join(t.TempDir(), "depositd")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/depositd/depositd/cmd/depositd").CombinedOutput(); err != nil {
+		t.Fatalf("go build depositd: %v\n%s", err, out)
+	}
+	r, err := RunLoad(context.Background(), LoadOptions{Seed: 3, Duration: 10 * time.Second, Rate: 20, Addresses: 4000, Active: 200,
+		Daemons: 2, Bin: bin, Dir: t.TempDir(), Drain: 3 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	r.Print(&out)
+	t.Log("\n" + out.String())
+	if r.Watched != 4200 || r.SentTotal < 100 || r.Credited != r.SentTotal || r.Events < r.SentTotal {
+		t.Fatalf("watched %d, sent %d, credited %d, events %d", r.Watched, r.SentTotal, r.Credited, r.Events)
+	}
+	if r.P50 <= 0 || r.P99 < r.P50 || r.MaxRSS[0] == 0 || r.RedisOpsPerSec <= 0 {
+		t.Fatalf("figures missing: p50 %s p99 %s rss %v redis %f", r.P50, r.P99, r.MaxRSS, r.RedisOpsPerSec)
+	}
+}
