@@ -26,6 +26,9 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "depositd_statements_overdue_total", Help: "Statements marked overdue by the sweep.",
 		}),
 	}
+	for _, r := range []string{"ok", "error"} { // exported at 0, so increase() sees the first error
+		m.runs.WithLabelValues(r)
+	}
 	for _, c := range []prometheus.Collector{m.runs, m.payments, m.paid, m.overdue} {
 		if err := reg.Register(c); err != nil {
 			return nil, err

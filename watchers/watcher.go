@@ -176,6 +176,9 @@ func New(src chains.Source, index Index, crediter Crediter, rdb redis.UniversalC
 	}
 	for _, t := range cfg.Tokens {
 		w.tokens[t.Symbol] = t
+		// Exported at 0 from the start, so that an alert on increase()
+		// sees the first reversal too.
+		opts.Metrics.reversed.WithLabelValues(w.name, t.Symbol)
 	}
 	w.status.Name = w.name
 	return w, nil

@@ -34,6 +34,9 @@ func newAuditor(l *ledger.Ledger, reg prometheus.Registerer, log *slog.Logger) *
 			Name: "depositd_ledger_audits_total", Help: "Periodic ledger audits, by result (clean, breach, error).",
 		}, []string{"result"}),
 	}
+	for _, r := range []string{"clean", "breach", "error"} { // exported at 0, so increase() sees the first
+		a.runs.WithLabelValues(r)
+	}
 	reg.MustRegister(a.breaches, a.runs)
 	return a
 }

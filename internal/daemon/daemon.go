@@ -115,6 +115,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	if err != nil {
 		return err
 	}
+	d.Registry.MustRegister(newOpsCollector(rdb, cfg, d.Webhooks))
 
 	ln := opts.Listener
 	if ln == nil {
