@@ -16,7 +16,7 @@ import (
 // opsCollector reads, at scrape time, the state that alerts need and that
 // lives in Redis rather than in one process: whether Redis answers and
 // keeps acknowledged writes, which chains are paused or failing, and how
-// many webhook deliveries are dead-lettered. Every process sharing the
+// many webhook deliveries wait, retry or are dead-lettered. Every process sharing the
 // Redis reports the same values, whichever of them runs a chain's watcher.
 type opsCollector struct {
 	rdb       redis.UniversalClient
@@ -24,7 +24,7 @@ type opsCollector struct {
 	endpoints []string
 	webhooks  *webhooks.Dispatcher
 
-	redisUp, persistence, paused, failing, updated, maxLag, dead *prometheus.Desc
+	redisUp, persistence, paused, failing, updated, maxLag, deliveries *prometheus.Desc
 }
 
 // chainBound is a configured chain and its finality lag bound (max_lag).
@@ -32,6 +32,10 @@ type chainBound struct {
 	name   string
 	maxLag uint64
 }
+
+// watchedStatuses are the delivery statuses exported (delivered ones only
+// grow and are left out).
+var watchedStatuses = []string{webhooks.StatusPending, webhooks.StatusFailed, webhooks.StatusDead, webhooks.StatusDisabled}
 
 // scrapeTimeout bounds the Redis reads of one scrape.
 const scrapeTimeout = 3 * time.Second
@@ -48,7 +52,7 @@ func newOpsCollector(rdb redis.UniversalClient, cfg *config.Config, wh *webhooks
 		failing:     d("depositd_chain_poll_failing", "1 when the chain's last poll, in whichever process watches it, ended in an error.", "chain"),
 		updated:     d("depositd_chain_status_updated_timestamp_seconds", "Unix time of the chain's last poll by any process.", "chain"),
 		maxLag:      d("depositd_chain_finality_max_lag_blocks", "Configured bound (finality.max_lag) on head − final, in blocks.", "chain"),
-		dead:        d("depositd_webhook_dead_deliveries", "Webhook deliveries dead-lettered and not redelivered.", "endpoint"),
+		deliveries:  d("depositd_webhook_deliveries", "Webhook deliveries now in a status that needs watching: pending, failed (retrying), dead (dead-lettered, not redelivered), disabled (endpoint answered 410).", "endpoint", "status"),
 	}
 	for _, ch := range cfg.Chains {
 		c.chains = append(c.chains, chainBound{name: ch.Name, maxLag: ch.Finality.MaxLag})
@@ -61,7 +65,7 @@ func newOpsCollector(rdb redis.UniversalClient, cfg *config.Config, wh *webhooks
 
 // Describe implements prometheus.Collector.
 func (c *opsCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.redisUp, c.persistence, c.paused, c.failing, c.updated, c.maxLag, c.dead} {
+	for _, d := range []*prometheus.Desc{c.redisUp, c.persistence, c.paused, c.failing, c.updated, c.maxLag, c.deliveries} {
 		ch <- d
 	}
 }
@@ -96,8 +100,10 @@ func (c *opsCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	for _, ep := range c.endpoints {
-		if n, err := c.webhooks.Count(ctx, webhooks.StatusDead, ep); err == nil {
-			gauge(c.dead, float64(n), ep)
+		for _, st := range watchedStatuses {
+			if n, err := c.webhooks.Count(ctx, st, ep); err == nil {
+				gauge(c.deliveries, float64(n), ep, st)
+			}
 		}
 	}
 }

@@ -68,9 +68,9 @@ func TestOpsCollectorReadsRedisState(t *testing.T) {
 	t.Run("fresh redis with safe settings", func(t *testing.T) {
 		expect(t, map[string]float64{
 			"depositd_redis_up{}": 1, "depositd_redis_persistence_problems{}": 0,
-			"depositd_chain_finality_max_lag_blocks{chain=ethereum}": 96,
-			"depositd_chain_paused{chain=ethereum}":                  0,
-			"depositd_webhook_dead_deliveries{endpoint=billing}":     0,
+			"depositd_chain_finality_max_lag_blocks{chain=ethereum}":    96,
+			"depositd_chain_paused{chain=ethereum}":                     0,
+			"depositd_webhook_deliveries{endpoint=billing,status=dead}": 0,
 		}, "depositd_chain_poll_failing{chain=ethereum}")
 	})
 	t.Run("paused chain whose last poll failed", func(t *testing.T) {
@@ -110,6 +110,6 @@ func TestOpsCollectorReadsRedisState(t *testing.T) {
 		expect(t, map[string]float64{
 			"depositd_redis_up{}": 0, "depositd_redis_persistence_problems{}": 1,
 			"depositd_chain_finality_max_lag_blocks{chain=ethereum}": 96,
-		}, "depositd_chain_paused{chain=ethereum}", "depositd_webhook_dead_deliveries{endpoint=billing}")
+		}, "depositd_chain_paused{chain=ethereum}", "depositd_webhook_deliveries{endpoint=billing,status=dead}")
 	})
 }
