@@ -14,6 +14,7 @@ deps:
 
 test-deps: deps
 	@./scripts/ensure-chromium.sh
+	@./scripts/ensure-promtool.sh
 
 build:
 	$(GO) build -o $(BIN)/depositd ./cmd/depositd
