@@ -51,6 +51,7 @@ type Daemon struct {
 	Webhooks   *webhooks.Dispatcher
 	Registry   *prometheus.Registry
 	Addr       string // the API's listening address
+	Holder     string // this process's id in the chains' scan leases
 }
 
 // shutdownGrace bounds the HTTP server's graceful shutdown.
@@ -133,8 +134,13 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return d.Index.Run(gctx) })
-	for _, w := range ws.watchers {
-		g.Go(func() error { return w.Run(gctx) })
+	leases, err := d.leases(cfg, ws, log)
+	if err != nil {
+		return err
+	}
+	for i, l := range leases {
+		w := ws.watchers[i]
+		g.Go(func() error { return l.Run(gctx, w.RunTerm) })
 	}
 	for _, run := range ws.loops {
 		g.Go(func() error { return run(gctx) })
@@ -155,7 +161,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		defer cancel()
 		return srv.Shutdown(sctx)
 	})
-	log.Info("depositd started", "listen", d.Addr, "chains", len(ws.watchers), "webhook_endpoints", len(cfg.Webhooks.Endpoints))
+	log.Info("depositd started", "listen", d.Addr, "holder", d.Holder, "chains", len(ws.watchers), "webhook_endpoints", len(cfg.Webhooks.Endpoints))
 	if opts.Started != nil {
 		opts.Started(d)
 	}

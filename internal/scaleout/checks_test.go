@@ -1,0 +1,89 @@
+package scaleout
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/depositd/depositd/outbox"
+	"github.com/depositd/depositd/watchers"
+	"github.com/depositd/depositd/webhooks"
+)
+
+// startReceiver serves the verifying webhook receiver the processes
+// deliver to.
+func startReceiver(t *testing.T) (*webhooks.Receiver, string) {
+	t.Helper()
+	recv := webhooks.NewReceiver([]string{webhookSecret}, nil)
+	srv := httptest.NewServer(recv)
+	t.Cleanup(srv.Close)
+	return recv, srv.URL + "/webhooks"
+}
+
+// checkAPI: every process, holder or not, is ready and answers
+// GET /v1/chains from the state in Redis.
+func checkAPI(t *testing.T, procs []*proc, final uint64) {
+	t.Helper()
+	for _, p := range procs {
+		waitFor(t, 30*time.Second, "depositd "+p.listen+" /readyz", func() bool {
+			res, err := http.Get("http://" + p.listen + "/readyz")
+			if err != nil {
+				return false
+			}
+			res.Body.Close()
+			return res.StatusCode == http.StatusOK
+		})
+		req, _ := http.NewRequest(http.MethodGet, "http://"+p.listen+"/v1/chains", nil)
+		req.Header.Set("Authorization", "Bearer "+apiToken)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("depositd %d: GET /v1/chains: %v", p.id, err)
+		}
+		var body struct {
+			Items []watchers.ChainStatus `json:"items"`
+		}
+		err = json.NewDecoder(res.Body).Decode(&body)
+		res.Body.Close()
+		if err != nil || res.StatusCode != http.StatusOK || len(body.Items) != 1 || body.Items[0].Final < final {
+			t.Fatalf("depositd %d: GET /v1/chains: %d %+v %v, want final ≥ %d", p.id, res.StatusCode, body.Items, err, final)
+		}
+	}
+}
+
+// checkWebhooks waits until the receiver has verified every event in the
+// outbox at least once, whichever process delivered it; it returns the
+// event count and the repeats (at-least-once: a kill mid-delivery repeats).
+func checkWebhooks(t *testing.T, rdb redis.UniversalClient, recv *webhooks.Receiver) (events, repeats int) {
+	t.Helper()
+	ctx := context.Background()
+	var ids []string
+	for _, s := range outbox.Streams() {
+		xs, err := rdb.XRange(ctx, s, "-", "+").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range xs {
+			id, _ := x.Values[outbox.FieldID].(string)
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	var missing []string
+	waitFor(t, 90*time.Second, "every outbox event delivered", func() bool {
+		missing = missing[:0]
+		for _, id := range ids {
+			if recv.Count(id) == 0 {
+				missing = append(missing, id)
+			}
+		}
+		return len(missing) == 0
+	})
+	return len(ids), recv.Total() - recv.Unique()
+}
