@@ -25,7 +25,9 @@ type Chains interface {
 // the health of this process's RPC endpoints for it.
 type ChainStatus struct {
 	watchers.ChainStatus
-	Endpoints any `json:"endpoints,omitempty"`
+	// Holder is the process holding the chain's scan lease ("" when none).
+	Holder    string `json:"holder,omitempty"`
+	Endpoints any    `json:"endpoints,omitempty"`
 }
 
 // ErrUnknownChain is returned by Chains implementations for a name not

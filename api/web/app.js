@@ -69,6 +69,7 @@ function render(snap) {
     cell(tr, c.final, "num");
     cell(tr, c.lag, "num" + (c.lag > 0 ? " lagging" : ""));
     cell(tr, c.paused ? "paused" : c.last_error ? "error: " + c.last_error : "running", c.paused ? "paused" : c.last_error ? "error" : "healthy");
+    cell(tr, c.holder || "nobody (lease free)", c.holder ? "" : "lagging");
     endpoints(cell(tr, ""), c.endpoints);
   });
   fill("deposits", snap.deposits, (tr, d) => {

@@ -12,6 +12,7 @@ import (
 	"github.com/depositd/depositd/api"
 	"github.com/depositd/depositd/chains"
 	"github.com/depositd/depositd/config"
+	"github.com/depositd/depositd/internal/lease"
 	"github.com/depositd/depositd/internal/ledgercredit"
 	"github.com/depositd/depositd/watchers"
 	"github.com/depositd/depositd/webhooks"
@@ -77,7 +78,11 @@ func (s *chainSet) Statuses(ctx context.Context) ([]api.ChainStatus, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, api.ChainStatus{ChainStatus: st, Endpoints: s.health[n]()})
+		holder, _, _, err := lease.Holder(ctx, s.d.Redis, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, api.ChainStatus{ChainStatus: st, Holder: holder, Endpoints: s.health[n]()})
 	}
 	return out, nil
 }

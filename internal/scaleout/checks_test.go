@@ -27,9 +27,10 @@ func startReceiver(t *testing.T) (*webhooks.Receiver, string) {
 }
 
 // checkAPI: every process, holder or not, is ready and answers
-// GET /v1/chains from the state in Redis.
-func checkAPI(t *testing.T, procs []*proc, final uint64) {
+// GET /v1/chains from the state in Redis, naming the lease holder.
+func checkAPI(t *testing.T, rdb redis.UniversalClient, procs []*proc, final uint64) {
 	t.Helper()
+	holderID, _, _ := holder(t, rdb)
 	for _, p := range procs {
 		waitFor(t, 30*time.Second, "depositd "+p.listen+" /readyz", func() bool {
 			res, err := http.Get("http://" + p.listen + "/readyz")
@@ -46,12 +47,15 @@ func checkAPI(t *testing.T, procs []*proc, final uint64) {
 			t.Fatalf("depositd %d: GET /v1/chains: %v", p.id, err)
 		}
 		var body struct {
-			Items []watchers.ChainStatus `json:"items"`
+			Items []struct {
+				watchers.ChainStatus
+				Holder string `json:"holder"`
+			} `json:"items"`
 		}
 		err = json.NewDecoder(res.Body).Decode(&body)
 		res.Body.Close()
-		if err != nil || res.StatusCode != http.StatusOK || len(body.Items) != 1 || body.Items[0].Final < final {
-			t.Fatalf("depositd %d: GET /v1/chains: %d %+v %v, want final ≥ %d", p.id, res.StatusCode, body.Items, err, final)
+		if err != nil || res.StatusCode != http.StatusOK || len(body.Items) != 1 || body.Items[0].Final < final || body.Items[0].Holder != holderID {
+			t.Fatalf("depositd %d: GET /v1/chains: %d %+v %v, want final ≥ %d held by %s", p.id, res.StatusCode, body.Items, err, final, holderID)
 		}
 	}
 }

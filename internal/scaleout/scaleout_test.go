@@ -166,7 +166,7 @@ func TestThreeProcessesHolderKilled(t *testing.T) {
 		n, err := rdb.Get(ctx, "chain:ethereum:cursor_final").Uint64()
 		return err == nil && n >= final
 	})
-	checkAPI(t, procs, final)
+	checkAPI(t, rdb, procs, final)
 	events, repeats := checkWebhooks(t, rdb, recv)
 	stopAll()
 	if err := g.Wait(); err != nil {
