@@ -12,6 +12,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/depositd/depositd/internal/lease"
+	"github.com/depositd/depositd/internal/ledgercredit"
+	"github.com/depositd/depositd/settlement/ledger"
 )
 
 // startTerm runs a lease over rdb and returns the token of its first term;
@@ -118,4 +120,71 @@ func TestStaleHolderWriteRefused(t *testing.T) {
 	if d := status(t, wB, newest); d.Status != StatusSeen {
 		t.Fatalf("B's view of %s: %s", newest, d.Status)
 	}
+}
+
+// TestStaleHolderCreditCountsOnce: the ledger credit is not fenced (see
+// README, scaling out). A holder that stalled between crediting a final
+// deposit and marking it — after its successor credited the same deposit —
+// credits the real ledger a second time in vain: the entry is idempotent on
+// the deposit id, the money is there once, and the record write after it
+// is refused.
+func TestStaleHolderCreditCountsOnce(t *testing.T) {
+	r := newRig(t, 2)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	l := ledger.New(r.rdb, time.Now)
+	for _, a := range []string{"acct-alice", "acct-bob"} {
+		if err := l.CreateAccount(ctx, ledger.Account{ID: ledger.AccountID(a), Name: a}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cr := &ledgerCrediter{l: &ledgercredit.Crediter{Ledger: l, Rate: ledgercredit.OneUSD}, rec: r.rec}
+	hold := make(chan struct{})
+	defer close(hold)
+	const ttl = time.Second
+
+	leaseA := redis.NewClient(&redis.Options{Addr: r.rdb.Options().Addr})
+	wA := r.watcher(t)
+	wA.crediter = cr
+	wA.token = startTerm(t, ctx, leaseA, "A", ttl, hold)
+	id := idOf(0, r.chain.Mine(usdt("alice", 2_500_000)).Number, 0)
+	for range 3 {
+		r.chain.Mine()
+	}
+	heads, err := r.chain.Heads(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wA.loadCursors(ctx, heads); err != nil { // A read its cursors, then stalled
+		t.Fatal(err)
+	}
+	leaseA.Close()
+
+	wB := r.watcher(t)
+	wB.crediter = cr
+	wB.token = startTerm(t, ctx, r.rdb, "B", ttl, hold)
+	poll(t, wB)
+	if d := status(t, wB, id); d.Status != StatusCredited {
+		t.Fatalf("B left %s %s", id, d.Status)
+	}
+
+	// A wakes up in its final tier.
+	if err := wA.finalTier(ctx, wA.finalMarker(heads)); !errors.Is(err, ErrStaleFence) {
+		t.Fatalf("stale final tier: %v, want ErrStaleFence", err)
+	}
+	if n, _ := r.rdb.Get(ctx, "credit_calls").Int(); n != 2 {
+		t.Fatalf("%d credit calls, want B's and A's", n)
+	}
+	ids, err := l.DepositIDs(ctx)
+	if err != nil || len(ids) != 1 || ids[0] != id {
+		t.Fatalf("ledger deposits %v %v, want [%s] once", ids, err, id)
+	}
+	acct, err := l.Account(ctx, "acct-alice")
+	if err != nil || acct.Cash != 2_50000000 {
+		t.Fatalf("alice: %+v %v, want 2.50000000 USD once", acct, err)
+	}
+	if breaches, err := l.Verify(ctx); err != nil || len(breaches) > 0 {
+		t.Fatalf("ledger verify: %v %v", breaches, err)
+	}
+	checkExactlyOnce(t, r)
 }
