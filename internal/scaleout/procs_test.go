@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -161,6 +162,31 @@ func (p *proc) pid() int {
 		return 0
 	}
 	return p.cmd.Process.Pid
+}
+
+// signal sends sig to the running process.
+func (p *proc) signal(sig syscall.Signal) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cmd.Process.Signal(sig)
+}
+
+// logged reports whether the slot's log has a line with every fragment.
+func (p *proc) logged(fragments ...string) bool {
+	b, err := os.ReadFile(p.logPath)
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		ok := true
+		for _, f := range fragments {
+			ok = ok && strings.Contains(line, f)
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
 }
 
 // kill9 sends SIGKILL to the running process and waits for its exit.

@@ -2,6 +2,7 @@ package scaleout
 
 import (
 	"context"
+	"fmt"
 	"math/big"
 	"math/rand/v2"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -39,7 +41,8 @@ const (
 // TestThreeProcessesHolderKilled runs three depositd processes against one
 // redis-server and a simulated EVM chain over HTTP while deposits stream
 // in; the holder of the chain's lease is killed with SIGKILL again and
-// again (its slot restarts it). Every deposit on the chain is credited
+// again (its slot restarts it), then frozen with SIGSTOP past its lease and
+// woken after the takeover. Every deposit on the chain is credited
 // exactly once, `depositd verify` is clean, and each takeover (kill → the
 // new holder's first published scan) is measured.
 func TestThreeProcessesHolderKilled(t *testing.T) {
@@ -149,6 +152,7 @@ func TestThreeProcessesHolderKilled(t *testing.T) {
 		took = append(took, d)
 		t.Logf("kill %d: holder %s (token %d) killed; token %d scanned %v later", k+1, id, tok, newTok, d.Round(time.Millisecond))
 	}
+	pauseHolder(t, rdb, procs)
 	stopStream()
 	sent.Wait()
 	if sendErrs > 0 {
@@ -189,6 +193,39 @@ func TestThreeProcessesHolderKilled(t *testing.T) {
 	if max := took[len(took)-1]; max > 2*leaseTTL+5*time.Second {
 		t.Errorf("slowest takeover %v, want within two lease periods (%v) plus scheduling slack", max, 2*leaseTTL)
 	}
+}
+
+// pauseHolder freezes the holder (SIGSTOP) until another process has
+// taken the chain over and scanned, then lets it run again (SIGCONT): the
+// woken process must end its stale term (a "lease lost" log line) and its
+// writes, if any got out, are refused by the fence.
+func pauseHolder(t *testing.T, rdb redis.UniversalClient, procs []*proc) {
+	t.Helper()
+	id, tok, ok := holder(t, rdb)
+	if !ok {
+		t.Fatal("pause: nobody holds the lease")
+	}
+	p := procOf(t, procs, id)
+	paused := time.Now()
+	if err := p.signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 60*time.Second, "a takeover from the paused holder", func() bool {
+		_, nt, ok := holder(t, rdb)
+		if !ok || nt <= tok {
+			return false
+		}
+		st, err := watchers.LoadStatus(context.Background(), rdb, "ethereum")
+		return err == nil && st.UpdatedAt.After(paused)
+	})
+	took := time.Since(paused)
+	if err := p.signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the woken holder to end its stale term", func() bool {
+		return p.logged(`"msg":"lease lost"`, fmt.Sprintf(`"token":%d`, tok))
+	})
+	t.Logf("holder %s (token %d) paused; taken over and scanned %v later; on waking it ended its term", id, tok, took.Round(time.Millisecond))
 }
 
 // setupAccounts creates the ledger accounts and registers one EVM
