@@ -29,13 +29,16 @@ const (
 	StatementOverdue       = "statement.overdue"
 	BalanceLow             = "balance.low"
 	CreditRecorded         = "credit.recorded"
+	// StatementUpstreamChanged: the cloud's bill for an issued statement
+	// changed; the statement is kept as issued, an operator decides.
+	StatementUpstreamChanged = "statement.upstream_changed"
 )
 
 // Types lists every event type, for config validation of endpoint filters.
 var Types = []string{
 	DepositSeen, DepositCredited, DepositOrphaned, DepositReversed,
 	StatementIssued, StatementPaid, StatementPartiallyPaid, StatementOverdue,
-	BalanceLow, CreditRecorded,
+	BalanceLow, CreditRecorded, StatementUpstreamChanged,
 }
 
 // Stream fields of one outbox entry. The entry's stream id is not the event

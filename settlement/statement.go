@@ -48,6 +48,9 @@ type Line struct {
 	// PromoHistory names the promotional discounts used in historical orders
 	// of this resource; only those may compete for this line.
 	PromoHistory []string
+	// Note is free text shown with the line, e.g. a discount the cloud
+	// already applied to Official ("huawei discount 2.50000000 applied").
+	Note string
 
 	// Set when the statement is issued.
 	DiscountID   string
@@ -145,6 +148,8 @@ func (l Line) validate() error {
 		return fmt.Errorf("resource_id is empty")
 	case l.Official < 0:
 		return fmt.Errorf("official_amount %s: must be >= 0", l.Official)
+	case len(l.Note) > 512:
+		return fmt.Errorf("note longer than 512 bytes")
 	}
 	return nil
 }

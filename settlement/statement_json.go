@@ -21,6 +21,7 @@ type lineJSON struct {
 	Official      string       `json:"official_amount"`
 	ThirdParty    bool         `json:"third_party,omitempty"`
 	PromoHistory  []string     `json:"promo_history,omitempty"`
+	Note          string       `json:"note,omitempty"`
 	DiscountID    string       `json:"discount_id,omitempty"`
 	DiscountKind  DiscountKind `json:"discount_kind,omitempty"`
 	Amount        string       `json:"amount,omitempty"`
@@ -67,7 +68,7 @@ func (s Statement) MarshalJSON() ([]byte, error) {
 		w.Lines[i] = lineJSON{
 			Service: l.Service, ResourceID: l.ResourceID, Project: l.Project,
 			MemberAccount: l.MemberAccount, Official: l.Official.String(), ThirdParty: l.ThirdParty,
-			PromoHistory: l.PromoHistory, DiscountID: l.DiscountID, DiscountKind: l.DiscountKind,
+			PromoHistory: l.PromoHistory, Note: l.Note, DiscountID: l.DiscountID, DiscountKind: l.DiscountKind,
 			Amount: l.Amount.String(), Paid: l.Paid.String(),
 		}
 	}
@@ -110,6 +111,7 @@ func ParseStatementJSON(r io.Reader) (Statement, error) {
 			Official      *string  `json:"official_amount"`
 			ThirdParty    bool     `json:"third_party"`
 			PromoHistory  []string `json:"promo_history"`
+			Note          string   `json:"note"`
 		} `json:"lines"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -134,7 +136,7 @@ func ParseStatementJSON(r io.Reader) (Statement, error) {
 		}
 		st.Lines[i] = Line{
 			Service: l.Service, ResourceID: l.ResourceID, Project: l.Project, MemberAccount: l.MemberAccount,
-			Official: amt, ThirdParty: l.ThirdParty, PromoHistory: l.PromoHistory,
+			Official: amt, ThirdParty: l.ThirdParty, PromoHistory: l.PromoHistory, Note: l.Note,
 		}
 	}
 	if err := st.Validate(); err != nil {

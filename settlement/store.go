@@ -51,6 +51,7 @@ type docLine struct {
 	Official     money.Units  `json:"o"`
 	ThirdParty   bool         `json:"t,omitempty"`
 	PromoHistory []string     `json:"h,omitempty"`
+	Note         string       `json:"n,omitempty"`
 	DiscountID   string       `json:"d,omitempty"`
 	DiscountKind DiscountKind `json:"k,omitempty"`
 	Amount       money.Units  `json:"a"`
@@ -70,7 +71,7 @@ type doc struct {
 func encodeDoc(st Statement) (string, error) {
 	d := doc{ID: st.ID, Account: st.Account, Month: st.Month, IssuedAt: st.IssuedAt.UTC(), DueAt: st.DueAt.UTC(), Lines: make([]docLine, len(st.Lines))}
 	for i, l := range st.Lines {
-		d.Lines[i] = docLine{l.Service, l.ResourceID, l.Project, l.MemberAccount, l.Official, l.ThirdParty, l.PromoHistory, l.DiscountID, l.DiscountKind, l.Amount}
+		d.Lines[i] = docLine{l.Service, l.ResourceID, l.Project, l.MemberAccount, l.Official, l.ThirdParty, l.PromoHistory, l.Note, l.DiscountID, l.DiscountKind, l.Amount}
 	}
 	b, err := json.Marshal(d)
 	return string(b), err
@@ -119,7 +120,7 @@ func decodeStatement(h map[string]string) (stmtState, error) {
 			return stmtState{}, fmt.Errorf("line %d paid: %w", i+1, err)
 		}
 		s.Lines[i] = Line{Service: l.Service, ResourceID: l.ResourceID, Project: l.Project, MemberAccount: l.Member,
-			Official: l.Official, ThirdParty: l.ThirdParty, PromoHistory: l.PromoHistory,
+			Official: l.Official, ThirdParty: l.ThirdParty, PromoHistory: l.PromoHistory, Note: l.Note,
 			DiscountID: l.DiscountID, DiscountKind: l.DiscountKind, Amount: l.Amount, Paid: money.Units(paid)}
 	}
 	if v := h["lock"]; v != "" {
