@@ -39,6 +39,7 @@ type Config struct {
 	Settlement Settlement
 	Webhooks   Webhooks
 	Lease      Lease
+	Huawei     *Huawei // nil: no statement import from Huawei Cloud
 	// Warnings are non-fatal findings (inline secrets in dev, look-alike
 	// tokens), each "file:line: path: message", for the daemon to log.
 	Warnings []string

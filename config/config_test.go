@@ -34,6 +34,8 @@ func setExampleEnv(t testing.TB) {
 		"DEPOSITD_WEBHOOK_SECRET":      testWebhookSecret,
 		"DEPOSITD_WEBHOOK_SECRET_NEXT": "whsec_" + strings.Repeat("QUJD", 16), // 48 bytes
 		"DEPOSITD_OPS_WEBHOOK_SECRET":  testWebhookSecret,
+		"DEPOSITD_HUAWEI_AK":           "HPUAEXAMPLEAK0123456",
+		"DEPOSITD_HUAWEI_SK":           "example-secret-access-key-0123456789",
 	} {
 		t.Setenv(k, v)
 	}
@@ -49,6 +51,9 @@ func TestExampleValidates(t *testing.T) {
 	}
 	if len(c.Warnings) != 0 {
 		t.Errorf("example has warnings: %v", c.Warnings)
+	}
+	if h := c.Huawei; h == nil || h.AK.Reveal() != "HPUAEXAMPLEAK0123456" || h.ImportDay != 6 || len(h.Customers) != 2 || h.Customers[1].Account != "globex" {
+		t.Errorf("huawei section: %+v", h)
 	}
 	wantTokens := map[string]map[string]string{
 		"ethereum": {"USDT": "0xdAC17F958D2ee523a2206206994597C13D831ec7", "USDC": "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48", "USD1": "0x8d0D000Ee44948FC98c9B98A4FA4921476f08B0d"},

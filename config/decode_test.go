@@ -45,7 +45,7 @@ func TestDocumentShapes(t *testing.T) {
 		{"usd-precision", minimalDoc + "settlement: {low_balance_thresholds: [\"0.000000001\"]}\n", "settlement.low_balance_thresholds[0]", 8, "more than 8 decimal places"},
 		{"non-scalar-key", minimalDoc + "? [a, b]\n: c\n", "", 8, "keys must be plain names"},
 		{"unknown-top-level", minimalDoc + "chain:\n  - name: x\n", "chain", 8, `did you mean "chains"?`},
-		{"unknown-far-key", minimalDoc + "zzzzzzzz: 1\n", "zzzzzzzz", 8, "(known: addresses, api, chains, lease, listen, log, mode, redis, settlement, webhooks)"},
+		{"unknown-far-key", minimalDoc + "zzzzzzzz: 1\n", "zzzzzzzz", 8, "(known: addresses, api, chains, huawei, lease, listen, log, mode, redis, settlement, webhooks)"},
 		{"bad-mode", "mode: staging\n" + minimalDoc, "mode", 1, `unknown mode "staging"`},
 		{"bad-log-level", minimalDoc + "log: {level: loud}\n", "log.level", 8, `unknown level "loud"`},
 		{"bad-log-format", minimalDoc + "log: {format: xml}\n", "log.format", 8, `unknown format "xml"`},

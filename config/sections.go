@@ -35,6 +35,7 @@ func (d *decoder) root(n *yaml.Node, c *Config) {
 		},
 		"chains":     func(v *yaml.Node, p string) { c.Chains = d.chains(v, p) },
 		"settlement": func(v *yaml.Node, p string) { d.settlement(v, p, &c.Settlement) },
+		"huawei":     func(v *yaml.Node, p string) { c.Huawei = d.huawei(v, p) },
 		"webhooks": func(v *yaml.Node, p string) {
 			d.mapping(v, p, map[string]fieldFn{
 				"endpoints": func(v *yaml.Node, p string) { c.Webhooks.Endpoints = d.webhooks(v, p) },

@@ -48,6 +48,7 @@ func (c *Config) validate(r *reporter) {
 	if t := c.Lease.TTL; t < MinLeaseTTL || t > MaxLeaseTTL {
 		r.errorf("lease.ttl", "%s out of range %s..%s", t, MinLeaseTTL, MaxLeaseTTL)
 	}
+	c.validateHuawei(r)
 }
 
 // validateAddresses checks the xpubs: public, account level (depth 3).

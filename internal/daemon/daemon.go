@@ -112,6 +112,10 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	}); err != nil {
 		return fmt.Errorf("webhooks: %w", err)
 	}
+	importHuawei, err := d.huaweiImporter(cfg, log)
+	if err != nil {
+		return err
+	}
 	ws, err := d.buildWatchers(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -147,6 +151,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	}
 	g.Go(func() error { return d.Webhooks.Run(gctx) })
 	g.Go(func() error { return runTicker(gctx, cfg.Settlement.OverdueSweep, d.Settlement.Run) })
+	if importHuawei != nil {
+		g.Go(func() error { return importHuawei(gctx) })
+	}
 	audit := newAuditor(d.Ledger, d.Registry, log.With("part", "audit"))
 	g.Go(func() error { return runTicker(gctx, auditEvery, audit.Run) })
 	g.Go(func() error {

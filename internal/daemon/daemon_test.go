@@ -48,7 +48,9 @@ func newChain(t *testing.T, decimals uint8) *chainUnderTest {
 	return &chainUnderTest{net: c, usdt: usdt}
 }
 
-func testConfig(t *testing.T, redisURL string, c *chainUnderTest, decimals int) *config.Config {
+// testConfig is a dev config over redisURL and chain c; extra YAML
+// sections are appended.
+func testConfig(t *testing.T, redisURL string, c *chainUnderTest, decimals int, extra ...string) *config.Config {
 	t.Helper()
 	yml := fmt.Sprintf(`mode: dev
 listen: 127.0.0.1:18999
@@ -74,7 +76,7 @@ chains:
         address: "%s"
         decimals: %d
         min_amount: "1"
-`, redisURL, testToken, c.net.URL(), c.usdt.Hex(), decimals)
+`, redisURL, testToken, c.net.URL(), c.usdt.Hex(), decimals) + strings.Join(extra, "\n")
 	cfg, err := config.Parse([]byte(yml), "test.yml")
 	if err != nil {
 		t.Fatal(err)
