@@ -10,15 +10,17 @@ import (
 )
 
 // huaweiImporter builds the Huawei Cloud statement import of cfg.Huawei,
-// or returns nil when the section is absent.
+// or returns nil when the section is absent. Its metrics are registered
+// either way, so dashboards and alert rules find them (at zero) on every
+// daemon.
 func (d *Daemon) huaweiImporter(cfg *config.Config, log *slog.Logger) (func(context.Context) error, error) {
-	h := cfg.Huawei
-	if h == nil {
-		return nil, nil
-	}
 	m, err := huawei.NewMetrics(d.Registry)
 	if err != nil {
 		return nil, fmt.Errorf("huawei: %w", err)
+	}
+	h := cfg.Huawei
+	if h == nil {
+		return nil, nil
 	}
 	client, err := huawei.NewClient(huawei.ClientOptions{Endpoint: h.Endpoint, DomainID: h.DomainID, AK: h.AK.Reveal(), SK: h.SK.Reveal(),
 		PageSize: h.PageSize, Timeout: h.Timeout, Metrics: m})
