@@ -166,12 +166,15 @@ func TestThreeProcessesHolderKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	final := head + 1 - confirmations
+	quiet := time.Now()
 	waitFor(t, 120*time.Second, "the final cursor to reach the final marker", func() bool {
 		n, err := rdb.Get(ctx, "chain:ethereum:cursor_final").Uint64()
 		return err == nil && n >= final
 	})
+	caught := time.Since(quiet)
 	checkAPI(t, rdb, procs, final)
 	events, repeats := checkWebhooks(t, rdb, recv)
+	t.Logf("after the stream: final cursor caught up in %v, every event delivered %v later", caught.Round(time.Millisecond), (time.Since(quiet) - caught).Round(time.Millisecond))
 	stopAll()
 	if err := g.Wait(); err != nil {
 		t.Fatal(err)
