@@ -57,6 +57,17 @@ chains:
         min_amount: "1"
 {{- end}}
 {{- end}}
+{{- if .HuaweiURL}}
+huawei:
+  endpoint: {{.HuaweiURL}}
+  domain_id: dev-partner
+  ak: dev-ak
+  sk: dev-sk
+  import_day: 1
+  customers:
+    - customer_id: {{.HuaweiCustomer}}
+      account: {{.HuaweiAccount}}
+{{- end}}
 webhooks:
   endpoints:
     - name: dev-receiver
@@ -79,6 +90,7 @@ type devToken struct {
 
 type devParams struct {
 	Listen, RedisURL, Token, WebhookURL, WebhookSecret string
+	HuaweiURL, HuaweiCustomer, HuaweiAccount           string
 	Xpubs                                              map[string]string
 	Chains                                             []devChain
 }

@@ -33,8 +33,8 @@ type demo struct{ accounts []demoAccount }
 
 // seed creates the demo customers (idempotently, so a dev run on an existing
 // Redis reuses them): accounts with a credit line, EVM deposit addresses,
-// last month's statements (one with a third-party line), cash coupons and a
-// commercial discount.
+// last month's statements (one with a third-party line; initech's comes
+// from the Huawei import), cash coupons and a commercial discount.
 func seed(ctx context.Context, d *daemon.Daemon, nets *localNets) (*demo, error) {
 	now := time.Now()
 	month := now.AddDate(0, -1, 0).Format("2006-01")
@@ -52,9 +52,8 @@ func seed(ctx context.Context, d *daemon.Daemon, nets *localNets) (*demo, error)
 			line("OBS", "obs-globex", "data", 260_00),
 			line("RDS", "rds-globex", "data", 610_25),
 		}},
-		{"initech", "Initech", "", "100", []settlement.Line{
-			line("ECS", "ecs-initech", "ops", 180_00),
-		}},
+		// initech's statement is imported from the local Huawei API.
+		{"initech", "Initech", "", "100", nil},
 	}
 	out := &demo{}
 	for _, s := range specs {

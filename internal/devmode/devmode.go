@@ -1,7 +1,8 @@
 // Package devmode is `depositd dev`: the whole product on one machine with
 // no internet and no accounts — a private redis-server, local chains that
 // mine blocks on a timer, demo accounts with addresses, statements, coupons
-// and a discount, a stream of test deposits, and a local webhook receiver
+// and a discount, a local Huawei Cloud partner billing API the statement
+// import reads, a stream of test deposits, and a local webhook receiver
 // that verifies and prints every event.
 package devmode
 
@@ -74,8 +75,15 @@ func Run(ctx context.Context, opts Options) error {
 	recvSrv := &http.Server{Handler: recv}
 	defer recvSrv.Close()
 
+	hw, err := startHuawei(ctx, opts.RedisURL)
+	if err != nil {
+		return err
+	}
+	defer hw.Close()
+
 	yml, err := renderConfig(devParams{
 		Listen: opts.Listen, RedisURL: opts.RedisURL, Token: opts.Token,
+		HuaweiURL: hw.URL, HuaweiCustomer: devHuaweiCustomer, HuaweiAccount: devHuaweiAccount,
 		WebhookURL: "http://" + recvLn.Addr().String() + "/webhooks", WebhookSecret: secret,
 		Chains: nets.configs(),
 	})
