@@ -80,6 +80,21 @@ var ErrNotFound = errors.New("not found")
 // ErrSkipped is returned by Solana adapters for a slot that produced no block.
 var ErrSkipped = errors.New("slot skipped")
 
+// HeadPicker is implemented by sources that can read fewer head markers
+// than Heads, for fewer requests: Latest always, Final only when final is
+// set. Markers not read are 0. The same consistency checks as Heads apply.
+type HeadPicker interface {
+	PickHeads(ctx context.Context, final bool) (Heads, error)
+}
+
+// Linker is implemented by sources that can read a stretch of canonical
+// headers more cheaply than Headers when only the hash chain is needed:
+// Linked answers like Headers (ascending, parent-linked, ErrNotFound above
+// the head) but Time may be 0 on any header but the last.
+type Linker interface {
+	Linked(ctx context.Context, from, to uint64) ([]Header, error)
+}
+
 // Source is one chain as the watcher sees it. Every method is safe for
 // concurrent use, honours ctx, and returns a wrapped error on any RPC problem;
 // a Source never reports a partial result as complete.

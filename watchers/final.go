@@ -39,9 +39,12 @@ func (w *Watcher) finalTier(ctx context.Context, final uint64) error {
 }
 
 func (w *Watcher) creditRange(ctx context.Context, from, to uint64) error {
-	ts, err := w.src.Transfers(ctx, from, to)
-	if err != nil {
-		return fmt.Errorf("transfers [%d, %d]: %w", from, to, err)
+	ts, cached := w.cache.take(from, to)
+	if !cached {
+		var err error
+		if ts, err = w.src.Transfers(ctx, from, to); err != nil {
+			return fmt.Errorf("transfers [%d, %d]: %w", from, to, err)
+		}
 	}
 	for _, t := range ts {
 		if t.Block < from || t.Block > to {

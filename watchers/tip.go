@@ -67,12 +67,13 @@ func (w *Watcher) anchor(ctx context.Context, final uint64) error {
 	}
 	t.NotifyHeight(final, final)
 	w.tracker, w.scannedTip = t, hs[len(hs)-1].Number
+	w.cache.reset(w.scannedTip + 1)
 	return nil
 }
 
 // scanTip fetches [from, to], checks it, and connects it.
 func (w *Watcher) scanTip(ctx context.Context, tip chains.Header, from, to, latest uint64) error {
-	hs, err := w.src.Headers(ctx, from, to)
+	hs, err := w.linked(ctx, from, to)
 	if err != nil {
 		return fmt.Errorf("headers [%d, %d]: %w", from, to, err)
 	}
@@ -113,6 +114,7 @@ func (w *Watcher) scanTip(ctx context.Context, tip chains.Header, from, to, late
 		}
 	}
 	w.scannedTip = to
+	w.cache.add(from, to, ts)
 	if err := storeCursor(ctx, w.rdb, w.token, w.name, "cursor_tip", to); err != nil {
 		return err
 	}
@@ -147,7 +149,7 @@ func (w *Watcher) walkBack(ctx context.Context) error {
 		tip, _ := w.tracker.Tip()
 		anchor, _ := w.tracker.Anchor()
 		lo := max(anchor.Number, tip.Number-min(tip.Number, walkWindow-1))
-		hs, err := w.src.Headers(ctx, lo, tip.Number)
+		hs, err := w.linked(ctx, lo, tip.Number)
 		if err != nil {
 			return fmt.Errorf("walk back headers [%d, %d]: %w", lo, tip.Number, err)
 		}
@@ -158,6 +160,7 @@ func (w *Watcher) walkBack(ctx context.Context) error {
 		for tip.Number >= lo {
 			if canon[tip.Number] == tip.Hash {
 				w.scannedTip = tip.Number
+				w.cache.cut(tip.Number)
 				w.log.Info("reorg resolved", "ancestor", tip.Number, "hash", tip.Hash)
 				return nil
 			}

@@ -142,7 +142,8 @@ type Watcher struct {
 	// Run's state; only the Run goroutine touches it.
 	token       int64 // fencing token of the current lease term; 0 = no lease
 	tracker     *Tracker
-	scannedTip  uint64 // newest number the tip tier has covered (≥ tracker tip on skipped slots)
+	scannedTip  uint64   // newest number the tip tier has covered (≥ tracker tip on skipped slots)
+	cache       tipCache // transfers the tip tier read, for the final tier
 	cursorFinal uint64
 	haveCursor  bool
 	progress    progress
@@ -268,7 +269,7 @@ func (w *Watcher) Poll(ctx context.Context) error {
 }
 
 func (w *Watcher) poll(ctx context.Context) error {
-	heads, err := w.src.Heads(ctx)
+	heads, err := w.heads(ctx)
 	if err != nil {
 		return fmt.Errorf("heads: %w", err)
 	}

@@ -106,10 +106,22 @@ func (c *Client) Dropped() map[DropReason]uint64 {
 
 // Probe asks every endpoint for its head (eth_blockNumber), updating health,
 // latency and lag. It returns an error only when no endpoint answered.
-func (c *Client) Probe(ctx context.Context) error {
+func (c *Client) Probe(ctx context.Context) error { return c.probe(ctx, time.Time{}) }
+
+// probe asks the endpoints whose head was last reported before since (all
+// of them when since is zero).
+func (c *Client) probe(ctx context.Context, since time.Time) error {
 	var wg sync.WaitGroup
 	errs := make([]error, len(c.pool.eps))
+	asked := 0
 	for i, e := range c.pool.eps {
+		e.mu.Lock()
+		fresh := !since.IsZero() && e.headAt.After(since)
+		e.mu.Unlock()
+		if fresh {
+			continue
+		}
+		asked++
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -128,6 +140,9 @@ func (c *Client) Probe(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
+	if asked < len(c.pool.eps) {
+		return nil // an endpoint reported its head within the interval
+	}
 	for _, err := range errs {
 		if err == nil {
 			return nil
@@ -136,18 +151,20 @@ func (c *Client) Probe(ctx context.Context) error {
 	return fmt.Errorf("%s probe: every endpoint failed: %v", c.cfg.Chain, errs)
 }
 
-// Run probes the endpoints every ProbeInterval until ctx ends, so the ops
-// page shows health and lag of endpoints the scan does not currently use. It
-// returns ctx's error.
+// Run probes every ProbeInterval, until ctx ends, the endpoints that have
+// not reported their head within the interval (the scan's own head reads
+// keep the endpoints it uses current), so the ops page shows health and lag
+// of endpoints the scan does not currently use. It returns ctx's error.
 func (c *Client) Run(ctx context.Context) error {
 	t := time.NewTicker(c.cfg.ProbeInterval)
 	defer t.Stop()
+	_ = c.Probe(ctx) // outcomes are recorded in Endpoints
 	for {
-		_ = c.Probe(ctx) // outcomes are recorded in Endpoints
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-t.C:
 		}
+		_ = c.probe(ctx, c.cfg.Now().Add(-c.cfg.ProbeInterval))
 	}
 }

@@ -46,6 +46,20 @@ type endpoint struct {
 	retryAt     time.Time
 	head        uint64
 	headChecked bool
+	headAt      time.Time // when head was last reported by the endpoint
+	noAncestry  time.Time // until then Linked reads this endpoint with header batches
+}
+
+func (e *endpoint) ancestryOffUntil() time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.noAncestry
+}
+
+func (e *endpoint) pauseAncestry(until time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.noAncestry = until
 }
 
 // redact keeps scheme and host of an endpoint URL.
@@ -135,7 +149,7 @@ func (p *pool) fail(e *endpoint, err error) {
 // observeHead records the latest block number e reported.
 func (p *pool) observeHead(e *endpoint, head uint64) {
 	e.mu.Lock()
-	e.head, e.headChecked = head, true
+	e.head, e.headChecked, e.headAt = head, true, p.now()
 	e.mu.Unlock()
 	for {
 		b := p.best.Load()

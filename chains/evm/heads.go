@@ -60,9 +60,14 @@ func decodeHeader(raw json.RawMessage) (chains.Header, error) {
 // three are present and finalized ≤ safe ≤ latest (a batch may be served by
 // several backends behind a balancer, so the order is checked, not assumed).
 func (c *Client) Heads(ctx context.Context) (chains.Heads, error) {
+	return c.heads(ctx, []string{"latest", "safe", "finalized"})
+}
+
+// heads reads tags ("latest" first, "finalized" last, "safe" between when
+// asked) in one batch, checking each element and their order.
+func (c *Client) heads(ctx context.Context, tags []string) (chains.Heads, error) {
 	var out chains.Heads
 	err := c.do(ctx, "heads", func(ctx context.Context, e *endpoint) error {
-		tags := []string{"latest", "safe", "finalized"}
 		raws := make([]json.RawMessage, len(tags))
 		batch := make([]rpc.BatchElem, len(tags))
 		for i, tag := range tags {
@@ -72,7 +77,7 @@ func (c *Client) Heads(ctx context.Context) (chains.Heads, error) {
 		if err := e.rpc.BatchCallContext(ctx, batch); err != nil {
 			return err
 		}
-		var nums [3]uint64
+		nums := map[string]uint64{}
 		for i, el := range batch {
 			if el.Error != nil {
 				return fmt.Errorf("%s block: %w", tags[i], el.Error)
@@ -81,13 +86,35 @@ func (c *Client) Heads(ctx context.Context) (chains.Heads, error) {
 			if err != nil {
 				return fmt.Errorf("%s block: %w", tags[i], err)
 			}
-			nums[i] = h.Number
+			nums[tags[i]] = h.Number
 		}
-		if nums[2] > nums[1] || nums[1] > nums[0] {
-			return fmt.Errorf("inconsistent heads latest %d safe %d finalized %d", nums[0], nums[1], nums[2])
+		h := chains.Heads{Latest: nums["latest"], Safe: nums["safe"], Final: nums["finalized"]}
+		if h.Final > h.Latest || (len(tags) == 3 && (h.Final > h.Safe || h.Safe > h.Latest)) {
+			return fmt.Errorf("inconsistent heads latest %d safe %d finalized %d", h.Latest, h.Safe, h.Final)
 		}
-		c.pool.observeHead(e, nums[0])
-		out = chains.Heads{Latest: nums[0], Safe: nums[1], Final: nums[2]}
+		c.pool.observeHead(e, h.Latest)
+		out = h
+		return nil
+	})
+	return out, err
+}
+
+// PickHeads implements chains.HeadPicker: without final it asks only
+// eth_blockNumber (one request); with final, the latest and finalized blocks
+// in one batch of two. Safe is not read (0).
+func (c *Client) PickHeads(ctx context.Context, final bool) (chains.Heads, error) {
+	if final {
+		return c.heads(ctx, []string{"latest", "finalized"})
+	}
+	var out chains.Heads
+	err := c.do(ctx, "heads", func(ctx context.Context, e *endpoint) error {
+		var n hexutil.Uint64
+		e.requests.Add(1)
+		if err := e.rpc.CallContext(ctx, &n, "eth_blockNumber"); err != nil {
+			return err
+		}
+		c.pool.observeHead(e, uint64(n))
+		out = chains.Heads{Latest: uint64(n)}
 		return nil
 	})
 	return out, err
