@@ -7,30 +7,40 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/depositd/depositd/chains"
 )
 
 // finalTier credits every deposit in (cursor_final, final], range by range:
 // credit each through the Crediter, mark it credited, orphan the seen
 // deposits of the range that the canonical chain does not hold, and only
 // then advance cursor_final. Final ranges are immutable: no reorg logic.
+// The next range's transfers are read while the current range is credited;
+// a failure discards that read, so the cursor never passes a range that was
+// not credited.
 func (w *Watcher) finalTier(ctx context.Context, final uint64) error {
 	if w.cursorFinal >= final {
 		return nil
 	}
 	w.progress.start(w.cursorFinal, final, w.clock.Now(), w.cfg.MaxRange)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := w.fetch(ctx, w.cursorFinal+1, final)
 	for w.cursorFinal < final {
-		if err := ctx.Err(); err != nil {
+		r := <-next
+		if r.err != nil {
+			return r.err
+		}
+		if r.to < final {
+			next = w.fetch(ctx, r.to+1, final)
+		}
+		if err := w.creditRange(ctx, r.from, r.to, r.ts); err != nil {
 			return err
 		}
-		from := w.cursorFinal + 1
-		to := min(final, from+w.cfg.MaxRange-1)
-		if err := w.creditRange(ctx, from, to); err != nil {
-			return err
-		}
-		w.cursorFinal = to
-		w.setStatus(func(s *ChainStatus) { s.Final = to })
-		w.metrics.final.WithLabelValues(w.name).Set(float64(to))
-		if msg, ok := w.progress.step(to, w.clock.Now(), w.cfg.ProgressEvery); ok {
+		w.cursorFinal = r.to
+		w.setStatus(func(s *ChainStatus) { s.Final = r.to })
+		w.metrics.final.WithLabelValues(w.name).Set(float64(r.to))
+		if msg, ok := w.progress.step(r.to, w.clock.Now(), w.cfg.ProgressEvery); ok {
 			w.log.Info("backfill", msg...)
 		}
 	}
@@ -38,25 +48,53 @@ func (w *Watcher) finalTier(ctx context.Context, final uint64) error {
 	return nil
 }
 
-func (w *Watcher) creditRange(ctx context.Context, from, to uint64) error {
-	ts, cached := w.cache.take(from, to)
-	if !cached {
-		var err error
-		if ts, err = w.src.Transfers(ctx, from, to); err != nil {
-			return fmt.Errorf("transfers [%d, %d]: %w", from, to, err)
-		}
+// fetched is one final range's transfers (or why they could not be read).
+type fetched struct {
+	from, to uint64
+	ts       []chains.Transfer
+	err      error
+}
+
+// fetch starts reading the final range starting at from (at most MaxRange
+// blocks, not past final): from the tip cache when it covers the range,
+// else from the source in the background.
+func (w *Watcher) fetch(ctx context.Context, from, final uint64) <-chan fetched {
+	to := min(final, from+w.cfg.MaxRange-1)
+	ch := make(chan fetched, 1)
+	if ts, ok := w.cache.take(from, to); ok {
+		ch <- fetched{from: from, to: to, ts: ts}
+		return ch
 	}
+	go func() {
+		r := fetched{from: from, to: to}
+		if err := ctx.Err(); err != nil {
+			r.err = err
+		} else if r.ts, r.err = w.src.Transfers(ctx, from, to); r.err != nil {
+			r.err = fmt.Errorf("transfers [%d, %d]: %w", from, to, r.err)
+		}
+		ch <- r
+	}()
+	return ch
+}
+
+func (w *Watcher) creditRange(ctx context.Context, from, to uint64, ts []chains.Transfer) error {
 	for _, t := range ts {
 		if t.Block < from || t.Block > to {
 			return fmt.Errorf("transfer %s in block %d outside [%d, %d]: %w", t.ID(), t.Block, from, to, ErrInconsistent)
 		}
 	}
-	// Credits of one range are independent (each idempotent on its id):
-	// run a few at once so a durable Redis groups their fsyncs.
+	ms := w.match(ts, true)
+	batched, err := w.creditBatch(ctx, ms)
+	if err != nil {
+		return err
+	}
+	// Credits (or, after a batch, the records) of one range are independent
+	// (each idempotent on its id): run a few at once so a durable Redis
+	// groups their fsyncs.
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(w.cfg.CreditConcurrency)
-	for _, m := range w.match(ts, true) {
-		g.Go(func() error { return w.credit(gctx, m) })
+	for _, m := range ms {
+		g.Go(func() error { return w.credit(gctx, m, batched) })
 	}
 	if err := g.Wait(); err != nil {
 		return err
@@ -67,11 +105,37 @@ func (w *Watcher) creditRange(ctx context.Context, from, to uint64) error {
 	return storeCursor(ctx, w.rdb, w.token, w.name, "cursor_final", to)
 }
 
-// credit credits one final deposit and marks its record credited. Safe
-// for concurrent use within a range.
-func (w *Watcher) credit(ctx context.Context, m Match) error {
-	if err := w.crediter.Credit(ctx, m.Transfer, m.Account); err != nil {
-		return fmt.Errorf("credit %s: %w", m.Transfer.ID(), err)
+// creditBatch credits ms in one call when the Crediter can; it reports
+// whether it did.
+func (w *Watcher) creditBatch(ctx context.Context, ms []Match) (bool, error) {
+	bc, ok := w.crediter.(BatchCrediter)
+	if !ok || len(ms) < 2 {
+		return false, nil
+	}
+	ts, accts := make([]chains.Transfer, len(ms)), make([]string, len(ms))
+	for i, m := range ms {
+		ts[i], accts[i] = m.Transfer, m.Account
+	}
+	errs := bc.CreditBatch(ctx, ts, accts)
+	if len(errs) != len(ms) {
+		return false, fmt.Errorf("credit batch: %d results for %d deposits", len(errs), len(ms))
+	}
+	for i, err := range errs {
+		if err != nil {
+			return false, fmt.Errorf("credit %s: %w", ms[i].Transfer.ID(), err)
+		}
+	}
+	return true, nil
+}
+
+// credit credits one final deposit (unless credited is set: the batch
+// credited it already) and marks its record credited. Safe for concurrent
+// use within a range.
+func (w *Watcher) credit(ctx context.Context, m Match, credited bool) error {
+	if !credited {
+		if err := w.crediter.Credit(ctx, m.Transfer, m.Account); err != nil {
+			return fmt.Errorf("credit %s: %w", m.Transfer.ID(), err)
+		}
 	}
 	now := w.clock.Now()
 	d := depositOf(m, StatusCredited, w.cfg.Required, w.cfg.Required, now)

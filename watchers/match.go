@@ -21,6 +21,16 @@ type Crediter interface {
 	Credit(ctx context.Context, t chains.Transfer, account string) error
 }
 
+// BatchCrediter is a Crediter that also credits many final deposits in one
+// call (the final tier then credits each range with one call).
+type BatchCrediter interface {
+	Crediter
+	// CreditBatch credits ts[i] to accounts[i] for every i, each once
+	// (idempotent on its id), and returns one error per deposit: nil when it
+	// is credited (now or before), else retry.
+	CreditBatch(ctx context.Context, ts []chains.Transfer, accounts []string) []error
+}
+
 // match returns the transfers that are deposits, in input order. Transfers
 // to unwatched addresses are simply not deposits; transfers to watched ones
 // that must not count (unknown token, zero, self-transfer, below the token's

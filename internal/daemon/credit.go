@@ -10,6 +10,7 @@ import (
 	"github.com/depositd/depositd/config"
 	"github.com/depositd/depositd/internal/ledgercredit"
 	"github.com/depositd/depositd/settlement"
+	"github.com/depositd/depositd/settlement/ledger"
 	"github.com/depositd/depositd/watchers"
 )
 
@@ -23,7 +24,7 @@ type crediter struct {
 	log    *slog.Logger
 }
 
-var _ watchers.Crediter = (*crediter)(nil)
+var _ watchers.BatchCrediter = (*crediter)(nil)
 
 // rates returns the configured USD rate of each chain's tokens.
 func rates(cfg *config.Config) func(chain, token string) (decimal.Decimal, bool) {
@@ -45,13 +46,40 @@ func (c *crediter) Credit(ctx context.Context, t chains.Transfer, account string
 	if err != nil {
 		return err
 	}
+	c.logCredit(t, account, res)
+	c.settleAfter(ctx, t, account)
+	return nil
+}
+
+// CreditBatch implements watchers.BatchCrediter: one ledger batch, then the
+// settlement of each account the batch credited (once per account).
+func (c *crediter) CreditBatch(ctx context.Context, ts []chains.Transfer, accounts []string) []error {
+	errs := make([]error, len(ts))
+	settled := map[string]bool{}
+	for i, r := range c.credit.CreditDeposits(ctx, ts, accounts) {
+		if errs[i] = r.Err; r.Err != nil {
+			continue
+		}
+		c.logCredit(ts[i], accounts[i], r.Credit)
+		if !settled[accounts[i]] {
+			settled[accounts[i]] = true
+			c.settleAfter(ctx, ts[i], accounts[i])
+		}
+	}
+	return errs
+}
+
+func (c *crediter) logCredit(t chains.Transfer, account string, res ledger.Credit) {
 	if res.Applied {
 		c.log.Info("deposit credited", "id", t.ID(), "account", account, "usd", res.USD.String(), "dust", res.Dust.String())
 	}
-	if c.settle != nil {
-		if _, err := c.settle.SettleAccount(ctx, account); err != nil {
-			c.log.Warn("settlement after credit", "account", account, "deposit", t.ID(), "err", err)
-		}
+}
+
+func (c *crediter) settleAfter(ctx context.Context, t chains.Transfer, account string) {
+	if c.settle == nil {
+		return
 	}
-	return nil
+	if _, err := c.settle.SettleAccount(ctx, account); err != nil {
+		c.log.Warn("settlement after credit", "account", account, "deposit", t.ID(), "err", err)
+	}
 }

@@ -31,7 +31,10 @@ type NXRecorder struct {
 	applied atomic.Int64
 }
 
-var _ watchers.Crediter = (*NXRecorder)(nil)
+var (
+	_ watchers.Crediter      = (*NXRecorder)(nil)
+	_ watchers.BatchCrediter = (*Timed)(nil)
+)
 
 // Credit implements watchers.Crediter; idempotent on t.ID().
 func (r *NXRecorder) Credit(ctx context.Context, t chains.Transfer, account string) error {
@@ -72,13 +75,40 @@ func (c *Timed) Credit(ctx context.Context, t chains.Transfer, account string) e
 	now := c.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.record(t, nil, now)
+	return nil
+}
+
+// CreditBatch implements watchers.BatchCrediter: through Next's batch when
+// it has one, else one Credit per deposit.
+func (c *Timed) CreditBatch(ctx context.Context, ts []chains.Transfer, accounts []string) []error {
+	errs := make([]error, len(ts))
+	if bc, ok := c.Next.(watchers.BatchCrediter); ok {
+		errs = bc.CreditBatch(ctx, ts, accounts)
+	} else {
+		for i := range ts {
+			errs[i] = c.Next.Credit(ctx, ts[i], accounts[i])
+		}
+	}
+	now := c.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, err := range errs {
+		c.record(ts[i], err, now)
+	}
+	return errs
+}
+
+func (c *Timed) record(t chains.Transfer, err error, now time.Time) {
+	if err != nil {
+		return
+	}
 	if c.at == nil {
 		c.at = map[string]Credited{}
 	}
 	if _, seen := c.at[t.ID()]; !seen {
 		c.at[t.ID()] = Credited{Block: t.Block, At: now}
 	}
-	return nil
 }
 
 // Credits returns a copy of the recorded credits by deposit id.

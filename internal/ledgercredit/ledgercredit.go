@@ -69,5 +69,49 @@ func (c *Crediter) CreditDeposit(ctx context.Context, t chains.Transfer, account
 	return res, nil
 }
 
+// CreditBatch implements watchers.BatchCrediter: one ledger.CreditBatch
+// (two pipelined round trips) for all of ts.
+func (c *Crediter) CreditBatch(ctx context.Context, ts []chains.Transfer, accounts []string) []error {
+	errs := make([]error, len(ts))
+	for i, r := range c.CreditDeposits(ctx, ts, accounts) {
+		errs[i] = r.Err
+	}
+	return errs
+}
+
+// CreditDeposits credits ts[i] to accounts[i] in one ledger.CreditBatch and
+// returns what the ledger did with each.
+func (c *Crediter) CreditDeposits(ctx context.Context, ts []chains.Transfer, accounts []string) []ledger.CreditResult {
+	out := make([]ledger.CreditResult, len(ts))
+	ds := make([]ledger.Deposit, 0, len(ts))
+	idx := make([]int, 0, len(ts))
+	for i, t := range ts {
+		rate, ok := c.Rate(t.Chain, t.Token)
+		if !ok {
+			out[i].Err = fmt.Errorf("credit %s: no rate for %s on %s", t.ID(), t.Token, t.Chain)
+			continue
+		}
+		d, err := Deposit(t, accounts[i], rate)
+		if err != nil {
+			out[i].Err = err
+			continue
+		}
+		ds, idx = append(ds, d), append(idx, i)
+	}
+	if len(ds) == 0 {
+		return out
+	}
+	for j, r := range c.Ledger.CreditBatch(ctx, ds) {
+		i := idx[j]
+		out[i] = r
+		if r.Err != nil {
+			out[i].Err = fmt.Errorf("credit %s: %w", ts[i].ID(), r.Err)
+		} else if r.Applied {
+			c.applied.Add(1)
+		}
+	}
+	return out
+}
+
 // Applied is the number of first-time credits made through c.
 func (c *Crediter) Applied() int64 { return c.applied.Load() }
