@@ -103,6 +103,73 @@ const (
 // changed, else the new status (or "conf").
 // token is the writer's fencing token (see fence.go).
 func (s *Deposits) write(ctx context.Context, token int64, o op, d Deposit, now time.Time) (string, error) {
+	var seq int64
+	if o == opSeen || o == opCredit {
+		n, err := s.rdb.Incr(ctx, seqKey).Result()
+		if err != nil {
+			return "", fmt.Errorf("deposit %s: sequence: %w", d.ID, err)
+		}
+		seq = n
+	}
+	keys, args, err := writeArgs(token, o, d, seq, now)
+	if err != nil {
+		return "", err
+	}
+	res, err := depositScript.Run(ctx, s.rdb, keys, args...).Text()
+	if err = staleErr(err); err != nil {
+		return "", fmt.Errorf("deposit %s %s: %w", d.ID, o, err)
+	}
+	return res, nil
+}
+
+// writeMany applies move o to every deposit of ds in one pipeline (one
+// round trip, plus one per deposit whose script the server had to load),
+// numbering new records in the order of ds. It returns each write's result
+// as write does; on error some of the moves may have been applied (each is
+// idempotent).
+func (s *Deposits) writeMany(ctx context.Context, token int64, o op, ds []Deposit, now time.Time) ([]string, error) {
+	var last int64
+	if o == opSeen || o == opCredit {
+		n, err := s.rdb.IncrBy(ctx, seqKey, int64(len(ds))).Result()
+		if err != nil {
+			return nil, fmt.Errorf("deposits: sequence: %w", err)
+		}
+		last = n
+	}
+	keys, args := make([][]string, len(ds)), make([][]any, len(ds))
+	for i, d := range ds {
+		var seq int64
+		if last > 0 {
+			seq = last - int64(len(ds)-1-i)
+		}
+		var err error
+		if keys[i], args[i], err = writeArgs(token, o, d, seq, now); err != nil {
+			return nil, err
+		}
+	}
+	cmds := make([]*redis.Cmd, len(ds))
+	_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i := range ds {
+			cmds[i] = depositScript.EvalSha(ctx, p, keys[i], args[i]...)
+		}
+		return nil
+	})
+	out := make([]string, len(ds))
+	for i, c := range cmds {
+		res, err := c.Text()
+		if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+			res, err = depositScript.Run(ctx, s.rdb, keys[i], args[i]...).Text()
+		}
+		if err = staleErr(err); err != nil {
+			return nil, fmt.Errorf("deposit %s %s: %w", ds[i].ID, o, err)
+		}
+		out[i] = res
+	}
+	return out, nil
+}
+
+// writeArgs builds the script's keys and arguments for move o of d.
+func writeArgs(token int64, o op, d Deposit, seq int64, now time.Time) ([]string, []any, error) {
 	tag := outbox.TagOf(d.Account)
 	keys := []string{
 		tag + ":deposit:" + d.ID,
@@ -115,23 +182,14 @@ func (s *Deposits) write(ctx context.Context, token int64, o op, d Deposit, now 
 	}
 	shard := outbox.ShardOf(d.Account)
 	keys = append(keys, tag+":deposits:pending:"+d.Chain, outbox.Stream(shard), shardFence(shard, d.Chain))
-
-	var seq int64
-	if o == opSeen || o == opCredit {
-		n, err := s.rdb.Incr(ctx, seqKey).Result()
-		if err != nil {
-			return "", fmt.Errorf("deposit %s: sequence: %w", d.ID, err)
-		}
-		seq = n
-	}
 	main, alt := string(d.Status), string(StatusReversed)
 	mainData, err := eventData(d, d.Status)
 	if err != nil {
-		return "", err
+		return nil, nil, err
 	}
 	altData, err := eventData(d, StatusReversed)
 	if err != nil {
-		return "", err
+		return nil, nil, err
 	}
 	stamp := now.UTC().Format(time.RFC3339Nano)
 	args := []any{
@@ -146,11 +204,7 @@ func (s *Deposits) write(ctx context.Context, token int64, o op, d Deposit, now 
 	if d.CreditedAt != nil {
 		args = append(args, "credited_at", d.CreditedAt.UTC().Format(time.RFC3339Nano))
 	}
-	res, err := depositScript.Run(ctx, s.rdb, keys, args...).Text()
-	if err = staleErr(err); err != nil {
-		return "", fmt.Errorf("deposit %s %s: %w", d.ID, o, err)
-	}
-	return res, nil
+	return keys, args, nil
 }
 
 func eventType(st string) string {

@@ -207,3 +207,45 @@ func TestDepositList(t *testing.T) {
 		})
 	}
 }
+
+// TestDepositWriteMany: one pipeline moves several records, numbers new
+// ones in order, is idempotent, and reloads a script the server forgot.
+func TestDepositWriteMany(t *testing.T) {
+	ctx := context.Background()
+	rdb := redistest.New(t).Client(t)
+	s := NewDeposits(rdb)
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	var ds []Deposit
+	for i, acct := range []string{"acct-1", "acct-2", "acct-3"} {
+		d := depositOf(testMatch(acct, fmt.Sprintf("0x%02x", i), 10, "0xh10"), StatusCredited, 12, 12, now)
+		d.CreditedAt = &now
+		ds = append(ds, d)
+	}
+	if err := rdb.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for round, want := range []string{string(StatusCredited), ""} {
+		res, err := s.writeMany(ctx, 0, opCredit, ds, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range res {
+			if r != want {
+				t.Fatalf("round %d deposit %d: %q, want %q", round, i, r, want)
+			}
+		}
+	}
+	var prev int64
+	for _, d := range ds {
+		got, err := s.Get(ctx, d.ID)
+		if err != nil || got.Status != StatusCredited {
+			t.Fatalf("%s: %+v, %v", d.ID, got, err)
+		}
+		tag := outbox.TagOf(d.Account)
+		seq, err := rdb.HGet(ctx, tag+":deposit:"+d.ID, "seq").Int64()
+		if err != nil || seq <= prev {
+			t.Fatalf("%s: seq %d (%v) after %d: want ascending", d.ID, seq, err, prev)
+		}
+		prev = seq
+	}
+}

@@ -84,19 +84,10 @@ func (w *Watcher) creditRange(ctx context.Context, from, to uint64, ts []chains.
 		}
 	}
 	ms := w.match(ts, true)
-	batched, err := w.creditBatch(ctx, ms)
-	if err != nil {
+	if err := w.creditAll(ctx, ms); err != nil {
 		return err
 	}
-	// Credits (or, after a batch, the records) of one range are independent
-	// (each idempotent on its id): run a few at once so a durable Redis
-	// groups their fsyncs.
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(w.cfg.CreditConcurrency)
-	for _, m := range ms {
-		g.Go(func() error { return w.credit(gctx, m, batched) })
-	}
-	if err := g.Wait(); err != nil {
+	if err := w.recordCredits(ctx, ms); err != nil {
 		return err
 	}
 	if err := w.orphanStale(ctx, to); err != nil {
@@ -105,61 +96,71 @@ func (w *Watcher) creditRange(ctx context.Context, from, to uint64, ts []chains.
 	return storeCursor(ctx, w.rdb, w.token, w.name, "cursor_final", to)
 }
 
-// creditBatch credits ms in one call when the Crediter can; it reports
-// whether it did.
-func (w *Watcher) creditBatch(ctx context.Context, ms []Match) (bool, error) {
-	bc, ok := w.crediter.(BatchCrediter)
-	if !ok || len(ms) < 2 {
-		return false, nil
-	}
-	ts, accts := make([]chains.Transfer, len(ms)), make([]string, len(ms))
-	for i, m := range ms {
-		ts[i], accts[i] = m.Transfer, m.Account
-	}
-	errs := bc.CreditBatch(ctx, ts, accts)
-	if len(errs) != len(ms) {
-		return false, fmt.Errorf("credit batch: %d results for %d deposits", len(errs), len(ms))
-	}
-	for i, err := range errs {
-		if err != nil {
-			return false, fmt.Errorf("credit %s: %w", ms[i].Transfer.ID(), err)
+// creditAll credits ms through the Crediter: in one call when it is a
+// BatchCrediter, else a few at once (each is idempotent on its id, and a
+// durable Redis groups the fsyncs of concurrent steps).
+func (w *Watcher) creditAll(ctx context.Context, ms []Match) error {
+	if bc, ok := w.crediter.(BatchCrediter); ok && len(ms) > 1 {
+		ts, accts := make([]chains.Transfer, len(ms)), make([]string, len(ms))
+		for i, m := range ms {
+			ts[i], accts[i] = m.Transfer, m.Account
 		}
+		errs := bc.CreditBatch(ctx, ts, accts)
+		if len(errs) != len(ms) {
+			return fmt.Errorf("credit batch: %d results for %d deposits", len(errs), len(ms))
+		}
+		for i, err := range errs {
+			if err != nil {
+				return fmt.Errorf("credit %s: %w", ms[i].Transfer.ID(), err)
+			}
+		}
+		return nil
 	}
-	return true, nil
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(w.cfg.CreditConcurrency)
+	for _, m := range ms {
+		g.Go(func() error {
+			if err := w.crediter.Credit(gctx, m.Transfer, m.Account); err != nil {
+				return fmt.Errorf("credit %s: %w", m.Transfer.ID(), err)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
 }
 
-// credit credits one final deposit (unless credited is set: the batch
-// credited it already) and marks its record credited. Safe for concurrent
-// use within a range.
-func (w *Watcher) credit(ctx context.Context, m Match, credited bool) error {
-	if !credited {
-		if err := w.crediter.Credit(ctx, m.Transfer, m.Account); err != nil {
-			return fmt.Errorf("credit %s: %w", m.Transfer.ID(), err)
-		}
+// recordCredits marks the credited deposits' records credited, in one
+// pipeline, and counts and logs the first-time ones.
+func (w *Watcher) recordCredits(ctx context.Context, ms []Match) error {
+	if len(ms) == 0 {
+		return nil
 	}
 	now := w.clock.Now()
-	d := depositOf(m, StatusCredited, w.cfg.Required, w.cfg.Required, now)
-	d.CreditedAt = &now
-	res, err := w.deposits.write(ctx, w.token, opCredit, d, now)
+	ds := make([]Deposit, len(ms))
+	for i, m := range ms {
+		ds[i] = depositOf(m, StatusCredited, w.cfg.Required, w.cfg.Required, now)
+		ds[i].CreditedAt = &now
+	}
+	res, err := w.deposits.writeMany(ctx, w.token, opCredit, ds, now)
 	if err != nil {
 		return err
 	}
-	w.creditMu.Lock()
-	w.recent = append(w.recent, d)
-	at, seen := w.seenAt[d.ID]
-	delete(w.seenAt, d.ID)
-	w.creditMu.Unlock()
-	if res != string(StatusCredited) {
-		return nil // credited before (a re-scan)
+	w.recent = append(w.recent, ds...)
+	for i, d := range ds {
+		at, seen := w.seenAt[d.ID]
+		delete(w.seenAt, d.ID)
+		if res[i] != string(StatusCredited) {
+			continue // credited before (a re-scan)
+		}
+		tok := d.Token
+		w.metrics.credited.WithLabelValues(w.name, tok).Inc()
+		amt, _ := new(big.Float).SetInt(ms[i].Transfer.Amount).Float64()
+		w.metrics.amountTotal.WithLabelValues(w.name, tok).Add(amt)
+		if seen {
+			w.metrics.creditDelay.WithLabelValues(w.name).Observe(now.Sub(at).Seconds())
+		}
+		w.log.Info("deposit credited", "id", d.ID, "account", d.Account, "token", tok, "amount", d.Amount, "block", d.Block)
 	}
-	tok := m.Transfer.Token
-	w.metrics.credited.WithLabelValues(w.name, tok).Inc()
-	amt, _ := new(big.Float).SetInt(m.Transfer.Amount).Float64()
-	w.metrics.amountTotal.WithLabelValues(w.name, tok).Add(amt)
-	if seen {
-		w.metrics.creditDelay.WithLabelValues(w.name).Observe(now.Sub(at).Seconds())
-	}
-	w.log.Info("deposit credited", "id", d.ID, "account", d.Account, "token", tok, "amount", d.Amount, "block", d.Block)
 	return nil
 }
 

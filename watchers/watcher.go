@@ -48,8 +48,9 @@ type Config struct {
 	PollInterval  time.Duration // wait between polls when caught up
 	MaxBackoff    time.Duration // cap of the doubling wait after errors
 	ProgressEvery time.Duration // backfill progress log interval
-	// CreditConcurrency is how many credits of one range run at once
-	// (the Crediter must be safe for concurrent use); default 8.
+	// CreditConcurrency is how many credits of one range run at once when
+	// the Crediter is not a BatchCrediter (it must then be safe for
+	// concurrent use); default 8.
 	CreditConcurrency int
 }
 
@@ -147,7 +148,6 @@ type Watcher struct {
 	cursorFinal uint64
 	haveCursor  bool
 	progress    progress
-	creditMu    sync.Mutex           // guards recent and seenAt while credits run concurrently
 	recent      []Deposit            // credited within Retain blocks of the final cursor
 	seenAt      map[string]time.Time // tip-tier first sighting, for the credit delay
 
