@@ -73,6 +73,9 @@ func (in *injector) stop(ctx context.Context) error {
 		p.setRate(0)
 	}
 	in.nets.sol.node.SetFault(0, nil)
+	for _, e := range in.nets.evm {
+		e.lag.SetLag(0)
+	}
 	n := in.nets.tron.node
 	for _, a := range []string{n.Addr(), n.SolidityAddr()} {
 		_ = n.SetLag(a, 0)
@@ -136,6 +139,13 @@ func (in *injector) apply(ctx context.Context, f fault) {
 	case kindLag:
 		in.count(f.Kind)
 		in.later(func() {
+			if f.Target < 2 {
+				p := in.nets.evm[f.Target].lag
+				p.SetLag(uint64(f.Depth))
+				time.Sleep(f.Dur)
+				p.SetLag(0)
+				return
+			}
 			if f.Target == 2 {
 				n := in.nets.tron.node
 				_ = n.SetLag(n.Addr(), uint64(f.Depth))

@@ -13,6 +13,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 
 	"github.com/depositd/depositd/chains/address"
+	"github.com/depositd/depositd/chains/evm/evmtest"
 	"github.com/depositd/depositd/internal/devnet/evmnet"
 	"github.com/depositd/depositd/internal/devnet/solnet"
 	"github.com/depositd/depositd/internal/devnet/tronnet"
@@ -42,6 +43,7 @@ type evmNet struct {
 	decimals int
 	block    time.Duration
 	proxy    *rpcProxy
+	lag      *evmtest.Proxy // behind proxy: serves a lagging head on demand
 
 	mu sync.Mutex
 }
@@ -97,7 +99,8 @@ func startNets(ctx context.Context, seed uint64) (*nets, error) {
 			n.close()
 			return nil, err
 		}
-		if e.proxy, err = startProxy(s.name, c.URL(), seed+uint64(i)); err != nil {
+		e.lag = evmtest.StartProxy(c.URL())
+		if e.proxy, err = startProxy(s.name, e.lag.URL(), seed+uint64(i)); err != nil {
 			n.close()
 			return nil, err
 		}
@@ -143,6 +146,9 @@ func (n *nets) close() {
 	for _, e := range n.evm {
 		if e.proxy != nil {
 			e.proxy.close()
+		}
+		if e.lag != nil {
+			e.lag.Close()
 		}
 		_ = e.chain.Close()
 	}

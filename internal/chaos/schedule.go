@@ -73,8 +73,8 @@ func schedule(seed uint64, length time.Duration, daemons int, r rates) []fault {
 		return fault{At: at, Kind: kindReorg, Target: c, Depth: 1 + rng.IntN(maxDepth)}
 	})
 	add(r.lag, func(at time.Duration) fault {
-		// Tron's full node or Solana's endpoint serves a stale head.
-		return fault{At: at, Kind: kindLag, Target: 2 + rng.IntN(2), Depth: 2 + rng.IntN(6), Dur: time.Duration(1+rng.IntN(5)) * time.Second}
+		// One chain's endpoint serves a stale head.
+		return fault{At: at, Kind: kindLag, Target: rng.IntN(len(chainNames)), Depth: 2 + rng.IntN(6), Dur: time.Duration(1+rng.IntN(5)) * time.Second}
 	})
 	add(r.outage, func(at time.Duration) fault {
 		return fault{At: at, Kind: kindHookOutage, Dur: time.Duration(1+rng.IntN(8)) * time.Second}

@@ -65,13 +65,23 @@ type Proxy struct {
 // NewProxy starts a proxy to upstream; it stops when t ends.
 func NewProxy(t testing.TB, upstream string) *Proxy {
 	t.Helper()
+	p := StartProxy(upstream)
+	t.Cleanup(p.Close)
+	return p
+}
+
+// StartProxy starts a proxy to upstream outside a test (the chaos
+// campaign); Close stops it.
+func StartProxy(upstream string) *Proxy {
 	p := &Proxy{upstream: upstream, calls: map[string]int{}, hang: make(chan struct{})}
 	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
-	t.Cleanup(func() {
-		close(p.hang)
-		p.srv.Close()
-	})
 	return p
+}
+
+// Close releases held requests and stops the proxy.
+func (p *Proxy) Close() {
+	close(p.hang)
+	p.srv.Close()
 }
 
 // URL is the proxy's endpoint.
