@@ -27,7 +27,7 @@ func main() {
 	var o chaos.Options
 	flag.Uint64Var(&o.Seed, "seed", 1, "seed of the fault schedule and the workload")
 	flag.DurationVar(&o.Duration, "duration", 5*time.Minute, "length of the fault phase")
-	flag.IntVar(&o.Daemons, "daemons", 2, "depositd processes (1-4)")
+	flag.IntVar(&o.Daemons, "daemons", 3, "depositd processes (1-8), sharing the chains by lease")
 	flag.StringVar(&o.Bin, "bin", "bin/depositd", "depositd binary")
 	flag.StringVar(&o.Dir, "dir", "", "work dir kept after the run (default: a temp dir, removed)")
 	flag.Float64Var(&o.RPCFaultRate, "rpc-faults", 0.10, "share of RPC requests and webhook deliveries that fail while faults run")

@@ -38,7 +38,8 @@ func TestScheduleIsSeeded(t *testing.T) {
 }
 
 // TestCampaign60s runs a 60-second campaign against the built depositd
-// binary: two processes, every kind of fault, then the checker.
+// binary: three processes sharing the chains by lease, every kind of
+// fault, then the checker.
 func TestCampaign60s(t *testing.T) {
 	if testing.Short() {
 		t.Skip("whole-pipeline campaign: skipped in -short")
@@ -49,7 +50,7 @@ func TestCampaign60s(t *testing.T) {
 		t.Fatalf("go build depositd: %v\n%s", err, out)
 	}
 	var progress bytes.Buffer
-	s, err := Run(context.Background(), Options{Seed: 11, Duration: 60 * time.Second, Daemons: 2, Bin: bin, Dir: t.TempDir(), Progress: &progress})
+	s, err := Run(context.Background(), Options{Seed: 11, Duration: 60 * time.Second, Daemons: 3, Bin: bin, Dir: t.TempDir(), Progress: &progress})
 	if err != nil {
 		t.Fatalf("campaign: %v\n%s", err, progress.String())
 	}

@@ -36,6 +36,8 @@ api:
     - name: chaos
       scopes: [read, write]
       token_env: ` + envToken + `
+lease:
+  ttl: {{.LeaseTTL}}
 settlement:
   overdue_sweep: 5s
 chains:
@@ -84,8 +86,8 @@ type chainCfg struct {
 }
 
 type cfgParams struct {
-	Listen, RedisURL, WebhookURL string
-	Chains                       []chainCfg
+	Listen, RedisURL, WebhookURL, LeaseTTL string
+	Chains                                 []chainCfg
 }
 
 // chainConfigs are the four chains as a depositd config sees them: through
