@@ -2,6 +2,7 @@ package watchers
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -17,4 +18,15 @@ func (w *Watcher) RunTerm(ctx context.Context, token int64) error {
 	w.progress = progress{}
 	w.recent, w.seenAt = nil, map[string]time.Time{}
 	return w.Run(ctx)
+}
+
+// fenced reports whether err is a write refused by the chain's fence, and
+// counts and logs it: this process no longer owns the chain.
+func (w *Watcher) fenced(err error) bool {
+	if !errors.Is(err, ErrStaleFence) {
+		return false
+	}
+	w.metrics.fenced.WithLabelValues(w.name).Inc()
+	w.log.Error("write refused by the chain's fence: another process holds the chain; stopping", "token", w.token, "err", err)
+	return true
 }

@@ -216,9 +216,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		if errors.Is(err, ErrStaleFence) {
-			w.metrics.fenced.WithLabelValues(w.name).Inc()
-			w.log.Error("write refused by the chain's fence: another process holds the chain; stopping", "token", w.token, "err", err)
+		if w.fenced(err) {
 			return err
 		}
 		wait := w.cfg.PollInterval

@@ -9,9 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/depositd/depositd/chains"
+	"github.com/depositd/depositd/chains/evm"
 	"github.com/depositd/depositd/outbox"
+	"github.com/depositd/depositd/settlement/ledger"
 	"github.com/depositd/depositd/watchers"
 	"github.com/depositd/depositd/webhooks"
 )
@@ -90,4 +94,62 @@ func checkWebhooks(t *testing.T, rdb redis.UniversalClient, recv *webhooks.Recei
 		return len(missing) == 0
 	})
 	return len(ids), recv.Total() - recv.Unique()
+}
+
+// chainDeposits lists the deposits the chain holds up to final, read
+// with the production adapter.
+func chainDeposits(t *testing.T, rpc string, token common.Address, recipients []common.Address, final uint64) []string {
+	t.Helper()
+	src, err := evm.New(evm.Config{Chain: "ethereum", Endpoints: []string{rpc},
+		Tokens: []evm.Token{{Symbol: "USDT", Contract: token, Decimals: 6}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	watched := map[chains.AddrKey]bool{}
+	for _, a := range recipients {
+		watched[evm.AddrKey(a)] = true
+	}
+	ts, err := src.Transfers(context.Background(), 1, final)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, tr := range ts {
+		if watched[tr.ToKey] {
+			want = append(want, tr.ID())
+		}
+	}
+	slices.Sort(want)
+	if len(want) < 20 {
+		t.Fatalf("only %d deposits on the chain: the stream did not run", len(want))
+	}
+	return want
+}
+
+// checkLedger: every chain deposit credited once, nothing else.
+func checkLedger(t *testing.T, rdb redis.UniversalClient, want []string) {
+	t.Helper()
+	got, err := ledger.New(rdb, time.Now).DepositIDs(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i] == got[i-1] {
+			t.Errorf("deposit %s credited more than once", got[i])
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("ledger holds %d deposits, chain %d; missing %v extra %v", len(got), len(want), minus(want, got), minus(got, want))
+	}
+}
+
+func minus(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	return out
 }
