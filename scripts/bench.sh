@@ -20,3 +20,4 @@ bench ./internal/evmbench '.' 1x
 bench ./chains/tron 'Scan' 1x
 bench ./internal/tronbench 'TronBackfill$' 3x
 bench ./chains/solana 'Transfers|BareGetBlock' 1x
+bench ./internal/daemon 'OpsCollectorScrape' 2s
