@@ -6,8 +6,8 @@
 --
 -- Amounts are int64 decimal strings. Lua numbers are doubles, exact only to
 -- 2^53, so a value is held as a normalised pair h*1e9 + l with |l| < 1e9 and
--- h, l of the same sign; no intermediate leaves the exact range. The checks
--- use these pairs; the writes use HINCRBY, which is int64 in Redis itself.
+-- h, l of the same sign; no intermediate leaves the exact range, and a new
+-- value is written as its exact decimal string (never a float).
 local B = 1000000000
 
 local function parse(s)
@@ -70,6 +70,62 @@ end
 local MAXH, MAXL = parse('9223372036854775807')
 local MINH, MINL = parse('-9223372036854775808')
 
+-- Per-call state. Every step of a call belongs to one shard, and while it
+-- runs only this call writes the ledger's own hashes (account, system books,
+-- idempotency records), so they are read once and written once per call:
+-- cached[hash][field] is the current value (a string, or false when
+-- missing), read with one HMGET for the fields not cached yet; put changes
+-- it and marks it dirty; flush writes every dirty field with one HSET per
+-- hash. flush runs before any guard reads a key, and at the end of the call
+-- or when a step raises an error, so the stored state is always the one the
+-- applied steps produced.
+local cached, dirty = {}, {}
+
+local function fetch(hash, fields)
+  local c = cached[hash]
+  if not c then
+    c = {}
+    cached[hash] = c
+  end
+  local miss = {}
+  for i = 1, #fields do
+    if c[fields[i]] == nil then miss[#miss + 1] = fields[i] end
+  end
+  if #miss > 0 then
+    local v = redis.call('HMGET', hash, unpack(miss))
+    for i = 1, #miss do c[miss[i]] = v[i] or false end
+  end
+  return c
+end
+
+local function put(hash, field, value)
+  cached[hash][field] = value
+  local d = dirty[hash]
+  if not d then
+    d = {n = 0, set = {}, list = {}}
+    dirty[hash] = d
+    dirty[#dirty + 1] = hash
+  end
+  if not d.set[field] then
+    d.set[field] = true
+    d.n = d.n + 1
+    d.list[d.n] = field
+  end
+end
+
+local function flush()
+  for i = 1, #dirty do
+    local hash = dirty[i]
+    local d, c, args = dirty[hash], cached[hash], {}
+    for j = 1, d.n do
+      args[2 * j - 1] = d.list[j]
+      args[2 * j] = c[d.list[j]]
+    end
+    redis.call('HSET', hash, unpack(args))
+  end
+  dirty = {}
+end
+
 -- step runs one step whose keys start at KEYS[k] and arguments at ARGV[a].
 local function step(k, a)
   local acct, sys, idem, ents, outbox = KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4]
@@ -82,44 +138,39 @@ local function step(k, a)
   local ea = sa + 2 * ns -- events
 
   -- Checks: nothing writes before the "Writes" line.
-  local rec = redis.call('HGET', idem, key)
+  local ic = fetch(idem, {key})
+  local rec = ic[key]
   if rec then
     local reid, racct, rsid, rfp = string.match(rec, '^([^|]*)|([^|]*)|([^|]*)|(.*)$')
     if rfp == fp then return {'dup', reid, racct, rsid} end
     return {'fingerprint', rfp or rec}
   end
-  -- One read per hash: the account's head fields and books, the system books.
   local af, sf = {'_ver', '_limit', '_last'}, {}
   for i = 0, nb - 1 do
     local p = ba + 4 * i
     if ARGV[p] == 's' then sf[#sf + 1] = ARGV[p + 1] else af[#af + 1] = ARGV[p + 1] end
   end
-  local av = redis.call('HMGET', acct, unpack(af))
-  if not av[1] then return {'notfound'} end
+  local av = fetch(acct, af)
+  if not av._ver then return {'notfound'} end
   local sv = {}
-  if #sf > 0 then sv = redis.call('HMGET', sys, unpack(sf)) end
-  local limit = av[2] or '0'
+  if #sf > 0 then sv = fetch(sys, sf) end
+  local limit = av._limit or '0'
   if newlimit ~= '' then limit = newlimit end
   local lh, ll = parse(limit)
 
+  if ng > 0 then flush() end
   for i = 0, ng - 1 do
     local have = redis.call('HGET', KEYS[gk + i], ARGV[ga + 2 * i]) or ''
     if have ~= ARGV[ga + 2 * i + 1] then
       return {'conflict', KEYS[gk + i], ARGV[ga + 2 * i], have, ARGV[ga + 2 * i + 1]}
     end
   end
-  local ai, si = 3, 0
+  local nv = {} -- new value of each book, exact
   for i = 0, nb - 1 do
     local p = ba + 4 * i
-    local book, floor, cur = ARGV[p + 1], ARGV[p + 3], nil
-    if ARGV[p] == 's' then
-      si = si + 1
-      cur = sv[si]
-    else
-      ai = ai + 1
-      cur = av[ai]
-    end
-    local ch, cl = parse(cur)
+    local book, floor, cur = ARGV[p + 1], ARGV[p + 3], av
+    if ARGV[p] == 's' then cur = sv end
+    local ch, cl = parse(cur[book] or nil)
     local dh, dl = parse(ARGV[p + 2])
     local nh, nl = add(ch, cl, dh, dl)
     if cmp(nh, nl, MAXH, MAXL) > 0 or cmp(nh, nl, MINH, MINL) < 0 then return {'range', book} end
@@ -129,11 +180,12 @@ local function step(k, a)
     if string.find(floor, 'c', 1, true) and cmp(nh, nl, -lh, -ll) < 0 then
       return {'insufficient', book, str(nh, nl), str(-lh, -ll)}
     end
+    nv[i] = str(nh, nl)
   end
 
   -- Writes.
   local ms = now_ms
-  local last = tonumber(av[3] or '0')
+  local last = tonumber(av._last or '0')
   if last > ms then ms = last end
   local msid = string.format('%d', ms)
 
@@ -146,23 +198,15 @@ local function step(k, a)
   end
   local sid = redis.call('XADD', ents, msid .. '-*', 'id', eid, 'key', key, 'kind', kind,
     'p', postings, 'm', meta, 'ev', table.concat(evs, ' '))
-  redis.call('HSET', idem, key, eid .. '|' .. account .. '|' .. sid .. '|' .. fp)
-
-  -- The checks above proved every new value fits int64; HINCRBY applies
-  -- it with Redis's own integer arithmetic.
+  put(idem, key, eid .. '|' .. account .. '|' .. sid .. '|' .. fp)
   for i = 0, nb - 1 do
     local p = ba + 4 * i
-    local h = acct
-    if ARGV[p] == 's' then h = sys end
-    redis.call('HINCRBY', h, ARGV[p + 1], ARGV[p + 2])
+    if ARGV[p] == 's' then put(sys, ARGV[p + 1], nv[i]) else put(acct, ARGV[p + 1], nv[i]) end
   end
   -- _ver stays far below 2^53.
-  local head = {'_ver', string.format('%d', tonumber(av[1]) + 1), '_last', msid}
-  if newlimit ~= '' then
-    head[5] = '_limit'
-    head[6] = newlimit
-  end
-  redis.call('HSET', acct, unpack(head))
+  put(acct, '_ver', string.format('%d', tonumber(av._ver) + 1))
+  put(acct, '_last', msid)
+  if newlimit ~= '' then put(acct, '_limit', newlimit) end
   for i = 0, ns - 1 do
     redis.call('HSET', KEYS[sk + i], ARGV[sa + 2 * i], ARGV[sa + 2 * i + 1])
   end
@@ -172,12 +216,32 @@ end
 -- A call carries one or more steps of one shard: ARGV[1] is their count and
 -- each step's arguments are preceded by its key and argument counts. Steps
 -- run in order, each with its own checks before its own writes, so a step
--- sees the steps before it (a repeated key is a replay).
-local out = {}
+-- sees the steps before it (a repeated key is a replay). Before the first
+-- step, the idempotency records of every step are read in one HMGET per hash.
+local n = tonumber(ARGV[1])
+local want = {}
 local k, a = 1, 2
-for i = 1, tonumber(ARGV[1]) do
+for _ = 1, n do
   local nk, na = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
-  out[i] = step(k, a + 2)
+  local idem = KEYS[k + 2]
+  if not want[idem] then want[idem] = {} end
+  local w = want[idem]
+  w[#w + 1] = ARGV[a + 2]
   k, a = k + nk, a + 2 + na
 end
+for idem, keys in pairs(want) do fetch(idem, keys) end
+
+local out = {}
+k, a = 1, 2
+for i = 1, n do
+  local nk, na = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
+  local ok, r = pcall(step, k, a + 2)
+  if not ok then
+    flush()
+    error(r, 0)
+  end
+  out[i] = r
+  k, a = k + nk, a + 2 + na
+end
+flush()
 return out

@@ -6,12 +6,15 @@
 // written; another fingerprint: ErrFingerprint), that the account exists,
 // its guards, then that every book stays within int64 and its floor.
 // Entries are append-only; a correction is a new, reversing entry. Amounts
-// are int64 units of 1e-8 USD (money.Units), checked with exact integer
-// arithmetic in the script and changed only with HINCRBY.
+// are int64 units of 1e-8 USD (money.Units), computed with exact integer
+// arithmetic in the script and written as exact decimal strings.
 //
 // Steps are sent pipelined: the steps of one shard share a script call (up
 // to 64 per call), so CreditBatch needs two round trips for any number of
-// deposits. Deposit credits additionally bind the deposit id to its account
+// deposits. A call reads each account, the shard's system books and the
+// idempotency records it needs once, and writes each of those hashes once
+// at its end (earlier when a guard must read them, or when a step raises an
+// error); per step it only appends the entry and the outbox events. Deposit credits additionally bind the deposit id to its account
 // in a global key before the step, so one on-chain transfer is credited to
 // one account only, whatever shard it lives in.
 //
