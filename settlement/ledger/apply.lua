@@ -9,20 +9,23 @@
 -- h, l of the same sign; no intermediate leaves the exact range, and a new
 -- value is written as its exact decimal string (never a float).
 local B = 1000000000
+local call, tonumber, unpack = redis.call, tonumber, unpack
+local sub, match, find, format = string.sub, string.match, string.find, string.format
+local KEYS, ARGV = KEYS, ARGV
 
 local function parse(s)
   if not s or s == '' then return 0, 0 end
   local neg = false
-  if string.sub(s, 1, 1) == '-' then
+  if sub(s, 1, 1) == '-' then
     neg = true
-    s = string.sub(s, 2)
+    s = sub(s, 2)
   end
-  if not string.match(s, '^%d+$') or #s > 19 then error('ledger: not an int64 amount: ' .. s) end
+  if not match(s, '^%d+$') or #s > 19 then error('ledger: not an int64 amount: ' .. s) end
   local n = #s
   local h, l = 0, 0
   if n > 9 then
-    h = tonumber(string.sub(s, 1, n - 9))
-    l = tonumber(string.sub(s, n - 8))
+    h = tonumber(sub(s, 1, n - 9))
+    l = tonumber(sub(s, n - 8))
   else
     l = tonumber(s)
   end
@@ -59,12 +62,12 @@ local function cmp(h1, l1, h2, l2)
 end
 
 local function str(h, l)
-  if h == 0 then return string.format('%d', l) end
+  if h == 0 then return format('%d', l) end
   local sign = ''
   if h < 0 then
     sign, h, l = '-', -h, -l
   end
-  return sign .. string.format('%d%09d', h, l)
+  return sign .. format('%d%09d', h, l)
 end
 
 local MAXH, MAXL = parse('9223372036854775807')
@@ -92,7 +95,7 @@ local function fetch(hash, fields)
     if c[fields[i]] == nil then miss[#miss + 1] = fields[i] end
   end
   if #miss > 0 then
-    local v = redis.call('HMGET', hash, unpack(miss))
+    local v = call('HMGET', hash, unpack(miss))
     for i = 1, #miss do c[miss[i]] = v[i] or false end
   end
   return c
@@ -121,7 +124,7 @@ local function flush()
       args[2 * j - 1] = d.list[j]
       args[2 * j] = c[d.list[j]]
     end
-    redis.call('HSET', hash, unpack(args))
+    call('HSET', hash, unpack(args))
   end
   dirty = {}
 end
@@ -141,26 +144,30 @@ local function step(k, a)
   local ic = fetch(idem, {key})
   local rec = ic[key]
   if rec then
-    local reid, racct, rsid, rfp = string.match(rec, '^([^|]*)|([^|]*)|([^|]*)|(.*)$')
+    local reid, racct, rsid, rfp = match(rec, '^([^|]*)|([^|]*)|([^|]*)|(.*)$')
     if rfp == fp then return {'dup', reid, racct, rsid} end
     return {'fingerprint', rfp or rec}
   end
-  local af, sf = {'_ver', '_limit', '_last'}, {}
+  local af, sf, climit = {'_ver', '_limit', '_last'}, {}, newlimit ~= ''
   for i = 0, nb - 1 do
     local p = ba + 4 * i
     if ARGV[p] == 's' then sf[#sf + 1] = ARGV[p + 1] else af[#af + 1] = ARGV[p + 1] end
+    if find(ARGV[p + 3], 'c', 1, true) then climit = true end
   end
   local av = fetch(acct, af)
   if not av._ver then return {'notfound'} end
   local sv = {}
   if #sf > 0 then sv = fetch(sys, sf) end
-  local limit = av._limit or '0'
-  if newlimit ~= '' then limit = newlimit end
-  local lh, ll = parse(limit)
+  local lh, ll = 0, 0 -- the credit limit, parsed only when a floor needs it
+  if climit then
+    local limit = av._limit or '0'
+    if newlimit ~= '' then limit = newlimit end
+    lh, ll = parse(limit)
+  end
 
   if ng > 0 then flush() end
   for i = 0, ng - 1 do
-    local have = redis.call('HGET', KEYS[gk + i], ARGV[ga + 2 * i]) or ''
+    local have = call('HGET', KEYS[gk + i], ARGV[ga + 2 * i]) or ''
     if have ~= ARGV[ga + 2 * i + 1] then
       return {'conflict', KEYS[gk + i], ARGV[ga + 2 * i], have, ARGV[ga + 2 * i + 1]}
     end
@@ -174,10 +181,10 @@ local function step(k, a)
     local dh, dl = parse(ARGV[p + 2])
     local nh, nl = add(ch, cl, dh, dl)
     if cmp(nh, nl, MAXH, MAXL) > 0 or cmp(nh, nl, MINH, MINL) < 0 then return {'range', book} end
-    if string.find(floor, 'z', 1, true) and cmp(nh, nl, 0, 0) < 0 then
+    if find(floor, 'z', 1, true) and cmp(nh, nl, 0, 0) < 0 then
       return {'insufficient', book, str(nh, nl), '0'}
     end
-    if string.find(floor, 'c', 1, true) and cmp(nh, nl, -lh, -ll) < 0 then
+    if find(floor, 'c', 1, true) and cmp(nh, nl, -lh, -ll) < 0 then
       return {'insufficient', book, str(nh, nl), str(-lh, -ll)}
     end
     nv[i] = str(nh, nl)
@@ -187,16 +194,16 @@ local function step(k, a)
   local ms = now_ms
   local last = tonumber(av._last or '0')
   if last > ms then ms = last end
-  local msid = string.format('%d', ms)
+  local msid = format('%d', ms)
 
   local evs = {}
   for i = 1, ne do
-    local sid = redis.call('XADD', outbox, '*', 'id', ARGV[ea], 'type', ARGV[ea + 1],
+    local sid = call('XADD', outbox, '*', 'id', ARGV[ea], 'type', ARGV[ea + 1],
       'created_at', ARGV[ea + 2], 'data', ARGV[ea + 3])
     evs[i] = ARGV[ea] .. '@' .. sid
     ea = ea + 4
   end
-  local sid = redis.call('XADD', ents, msid .. '-*', 'id', eid, 'key', key, 'kind', kind,
+  local sid = call('XADD', ents, msid .. '-*', 'id', eid, 'key', key, 'kind', kind,
     'p', postings, 'm', meta, 'ev', table.concat(evs, ' '))
   put(idem, key, eid .. '|' .. account .. '|' .. sid .. '|' .. fp)
   for i = 0, nb - 1 do
@@ -204,11 +211,11 @@ local function step(k, a)
     if ARGV[p] == 's' then put(sys, ARGV[p + 1], nv[i]) else put(acct, ARGV[p + 1], nv[i]) end
   end
   -- _ver stays far below 2^53.
-  put(acct, '_ver', string.format('%d', tonumber(av._ver) + 1))
+  put(acct, '_ver', format('%d', tonumber(av._ver) + 1))
   put(acct, '_last', msid)
   if newlimit ~= '' then put(acct, '_limit', newlimit) end
   for i = 0, ns - 1 do
-    redis.call('HSET', KEYS[sk + i], ARGV[sa + 2 * i], ARGV[sa + 2 * i + 1])
+    call('HSET', KEYS[sk + i], ARGV[sa + 2 * i], ARGV[sa + 2 * i + 1])
   end
   return {'ok', eid, sid}
 end
