@@ -30,6 +30,8 @@ func TestConfigValidate(t *testing.T) {
 		"DEPOSITD_TRONGRID_KEY": "k", "DEPOSITD_SOLANA_RPC_URL": "https://sol.example.org",
 		"DEPOSITD_WEBHOOK_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "DEPOSITD_WEBHOOK_SECRET_NEXT": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
 		"DEPOSITD_OPS_WEBHOOK_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+		"DEPOSITD_HUAWEI_AK":          "AKEXAMPLE0123456789",
+		"DEPOSITD_HUAWEI_SK":          "sk-example-0123456789",
 	} {
 		t.Setenv(k, v)
 	}
