@@ -31,24 +31,31 @@ type Server struct {
 	Dir  string
 	Port int
 
-	mu  sync.Mutex
-	cmd *exec.Cmd
+	mu    sync.Mutex
+	cmd   *exec.Cmd
+	extra []string // arguments after the persistence settings
+	conf  string   // a sentinel's config file; the process runs --sentinel
 }
 
 // Start launches a redis-server in dir (created if missing) on a free
 // loopback port and waits until it answers PING.
 func Start(ctx context.Context, dir string) (*Server, error) {
+	return start(ctx, dir, freePort)
+}
+
+// start launches a server on a port from pick with extra arguments.
+func start(ctx context.Context, dir string, pick func() (int, error), extra ...string) (*Server, error) {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		return nil, ErrNoRedis
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	port, err := freePort()
+	port, err := pick()
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Dir: dir, Port: port}
+	s := &Server{Dir: dir, Port: port, extra: extra}
 	if err := s.launch(ctx); err != nil {
 		return nil, err
 	}
@@ -66,6 +73,9 @@ func New(t testing.TB) *Server {
 	t.Cleanup(s.Stop)
 	return s
 }
+
+// Connect returns Client as a UniversalClient (Deployment).
+func (s *Server) Connect(t testing.TB) redis.UniversalClient { return s.Client(t) }
 
 // Client returns a new go-redis client for the server, closed at cleanup.
 func (s *Server) Client(t testing.TB) *redis.Client {
@@ -93,6 +103,12 @@ func (s *Server) launch(ctx context.Context) error {
 		"--daemonize", "no",
 		"--logfile", filepath.Join(s.Dir, "redis.log"),
 	}
+	s.mu.Lock()
+	args = append(args, s.extra...)
+	if s.conf != "" {
+		args = []string{s.conf, "--sentinel"}
+	}
+	s.mu.Unlock()
 	cmd := exec.Command("redis-server", args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
