@@ -167,6 +167,28 @@ func (s *Server) Kill() {
 	_ = cmd.Wait()
 }
 
+func (s *Server) running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cmd != nil
+}
+
+// Pause stops the process with SIGSTOP: its connections stay open but it
+// answers nothing (a stalled replica) until Resume.
+func (s *Server) Pause() error { return s.signal(syscall.SIGSTOP) }
+
+// Resume continues a paused process with SIGCONT.
+func (s *Server) Resume() error { return s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig syscall.Signal) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil || s.cmd.Process == nil {
+		return errors.New("server not running")
+	}
+	return s.cmd.Process.Signal(sig)
+}
+
 // Restart starts the server again on the same port and data directory.
 func (s *Server) Restart(ctx context.Context) error {
 	s.Kill()

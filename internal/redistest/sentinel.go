@@ -120,6 +120,13 @@ func (d *Sentinel) Master() *Server {
 	return d.master
 }
 
+// Replica is the replica (after a Failover, the killed former master).
+func (d *Sentinel) Replica() *Server {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.replica
+}
+
 // Client returns a new failover client, closed at cleanup.
 func (d *Sentinel) Client(t testing.TB) *redis.Client {
 	t.Helper()
@@ -134,13 +141,13 @@ func (d *Sentinel) Connect(t testing.TB) redis.UniversalClient { return d.Client
 // Failover kills the master with SIGKILL and waits until the sentinels
 // have promoted the replica; it returns the time from the kill until every
 // sentinel names the new master and the new master reports role:master.
-// The killed server stays down.
+// The killed server stays down until Rejoin.
 func (d *Sentinel) Failover(ctx context.Context) (time.Duration, error) {
 	d.mu.Lock()
 	old, next := d.master, d.replica
 	d.mu.Unlock()
-	if next == nil {
-		return 0, errors.New("no replica to promote")
+	if !next.running() {
+		return 0, errors.New("no running replica to promote")
 	}
 	begin := time.Now()
 	old.Kill()
@@ -157,9 +164,25 @@ func (d *Sentinel) Failover(ctx context.Context) (time.Duration, error) {
 	}
 	took := time.Since(begin)
 	d.mu.Lock()
-	d.master, d.replica = next, nil
+	d.master, d.replica = next, old
 	d.mu.Unlock()
 	return took, nil
+}
+
+// Rejoin starts the server a Failover killed again on its data, as a
+// replica of the new master, and waits until it is in sync and the
+// sentinels know it.
+func (d *Sentinel) Rejoin(ctx context.Context) error {
+	d.mu.Lock()
+	m, r := d.master, d.replica
+	d.mu.Unlock()
+	r.mu.Lock()
+	r.extra = replicaOf(m)
+	r.mu.Unlock()
+	if err := r.launch(ctx); err != nil {
+		return err
+	}
+	return d.waitReady(ctx)
 }
 
 func (d *Sentinel) promoted(ctx context.Context, s *Server) bool {
@@ -179,11 +202,8 @@ func (d *Sentinel) promoted(ctx context.Context, s *Server) bool {
 func (d *Sentinel) Kill() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for _, s := range []*Server{d.master, d.replica} {
-		if s != nil {
-			s.Kill()
-		}
-	}
+	d.master.Kill()
+	d.replica.Kill()
 }
 
 // Restart kills the master and the replica with SIGKILL and starts them
@@ -196,9 +216,6 @@ func (d *Sentinel) Restart(ctx context.Context) error {
 	d.mu.Unlock()
 	if err := m.launch(ctx); err != nil {
 		return err
-	}
-	if r == nil {
-		return nil
 	}
 	r.mu.Lock()
 	r.extra = replicaOf(m)
@@ -242,11 +259,9 @@ func (d *Sentinel) ready(ctx context.Context) error {
 	d.mu.Lock()
 	r := d.replica
 	d.mu.Unlock()
-	if r != nil {
-		info, err := infoOf(ctx, r.Addr(), "INFO", "replication")
-		if err != nil || info["master_link_status"] != "up" {
-			return fmt.Errorf("replica %s link not up (%v)", r.Addr(), err)
-		}
+	info, err := infoOf(ctx, r.Addr(), "INFO", "replication")
+	if err != nil || info["master_link_status"] != "up" {
+		return fmt.Errorf("replica %s link not up (%v)", r.Addr(), err)
 	}
 	for _, sn := range d.Sentinels {
 		c := redis.NewSentinelClient(&redis.Options{Addr: sn.Addr(), MaxRetries: -1})
@@ -256,7 +271,7 @@ func (d *Sentinel) ready(ctx context.Context) error {
 		if err := errors.Join(err1, err2); err != nil {
 			return fmt.Errorf("sentinel %s: %w", sn.Addr(), err)
 		}
-		if r != nil && len(reps) < 1 || len(peers) < len(d.Sentinels)-1 {
+		if len(reps) < 1 || len(peers) < len(d.Sentinels)-1 {
 			return fmt.Errorf("sentinel %s knows %d replicas and %d peers", sn.Addr(), len(reps), len(peers))
 		}
 	}

@@ -38,10 +38,11 @@ func (c *clock) Set(t time.Time) {
 
 func (c *clock) Add(d time.Duration) { c.Set(c.Now().Add(d)) }
 
-// env is one test's ledger on its own redis-server.
+// env is one test's ledger on its own Redis, of the topology
+// redistest.TopologyEnv selects.
 type env struct {
-	srv   *redistest.Server
-	rdb   *redis.Client
+	srv   redistest.Deployment
+	rdb   redis.UniversalClient
 	clock *clock
 	l     *Ledger
 	calls *atomic.Int64 // commands sent, pipelines counted per command
@@ -49,8 +50,8 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	srv := redistest.New(t)
-	rdb := srv.Client(t)
+	srv := redistest.NewDeployment(t)
+	rdb := srv.Connect(t)
 	calls := new(atomic.Int64)
 	rdb.AddHook(countHook{calls})
 	c := newClock()

@@ -41,6 +41,7 @@
 //	T:outbox     stream  the shard's outbox (outbox.Stream), written in the same step
 //	accounts     set     every account id (global, no tag)
 //	depacct:<id> string  the account a deposit id is bound to (global, SET NX)
+//	replfence    string  counter written before WAIT (WithWaitReplicas)
 //
 // A Txn's Guards may read any key of the shard; its Sets may write any key of
 // the shard except the ledger's own (acct:, ent:, sys, idem, outbox).
@@ -51,6 +52,8 @@
 // durable as the server: run Redis with
 // appendonly yes, appendfsync always (or, on Redis >= 7.2, use WithWaitAOF)
 // and maxmemory-policy noeviction. CheckPersistence reports what is missing.
+// Under Sentinel, replication is asynchronous: WithWaitReplicas makes every
+// acknowledged step survive a failover.
 package ledger
 
 import (
@@ -136,11 +139,13 @@ type Account struct {
 
 // Ledger moves money on Redis. It is safe for concurrent use.
 type Ledger struct {
-	rdb     redis.UniversalClient
-	now     func() time.Time
-	apply   *redis.Script
-	open    *redis.Script
-	waitAOF bool
+	rdb         redis.UniversalClient
+	now         func() time.Time
+	apply       *redis.Script
+	open        *redis.Script
+	waitAOF     bool
+	replicas    int           // WAIT for this many replicas after each write; 0: no WAIT
+	replTimeout time.Duration // WAIT's timeout
 }
 
 // New returns a ledger on rdb; now is its clock (time.Now in production).
@@ -156,6 +161,20 @@ func New(rdb redis.UniversalClient, now func() time.Time) *Ledger {
 func (l *Ledger) WithWaitAOF() *Ledger {
 	c := *l
 	c.waitAOF = true
+	return &c
+}
+
+// WithWaitReplicas returns a copy of l that acknowledges a write only once
+// n replicas have it: after each pipeline of steps it writes the fence key
+// and runs WAIT n timeout on the same connection. When fewer replicas
+// confirm within timeout the call fails with an unknown outcome (retry:
+// every step is idempotent). With Sentinel and n >= 1, a failover to a
+// replica that confirmed cannot lose an acknowledged step. It needs a
+// single-node or Sentinel client: WAIT must run on the connection that
+// wrote.
+func (l *Ledger) WithWaitReplicas(n int, timeout time.Duration) *Ledger {
+	c := *l
+	c.replicas, c.replTimeout = n, timeout
 	return &c
 }
 

@@ -3,6 +3,8 @@ package ledger
 import (
 	"context"
 	"fmt"
+	"sort"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -59,8 +61,32 @@ func (d Durability) Warnings() []string {
 
 // CheckPersistence returns loud warnings when the server can lose
 // acknowledged writes (see Durability.Warnings). Settings that cannot be
-// read are themselves a warning.
+// read are themselves a warning. On a Cluster client every node is read,
+// and each warning names its node.
 func CheckPersistence(ctx context.Context, rdb redis.UniversalClient) []string {
+	cc, ok := rdb.(*redis.ClusterClient)
+	if !ok {
+		return checkNode(ctx, rdb)
+	}
+	var mu sync.Mutex
+	var out []string
+	err := cc.ForEachShard(ctx, func(ctx context.Context, node *redis.Client) error {
+		w := checkNode(ctx, node)
+		mu.Lock()
+		defer mu.Unlock()
+		for _, s := range w {
+			out = append(out, s+" (node "+node.Options().Addr+")")
+		}
+		return nil
+	})
+	if err != nil {
+		out = append(out, fmt.Sprintf("DANGER: cannot read the cluster's nodes (%v): assume acknowledged ledger writes can be lost", err))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func checkNode(ctx context.Context, rdb redis.UniversalClient) []string {
 	d, err := ReadDurability(ctx, rdb)
 	if err != nil {
 		return []string{fmt.Sprintf("DANGER: cannot read redis persistence settings (%v): assume acknowledged ledger writes can be lost", err)}

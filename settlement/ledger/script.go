@@ -39,23 +39,41 @@ func (l *Ledger) evalPipelined(ctx context.Context, s *redis.Script, calls []cal
 	if err != nil && !isScriptReply(err, cmds) {
 		return nil, fmt.Errorf("redis: %w", err)
 	}
-	if wait != nil {
-		if err := checkWaitAOF(wait); err != nil {
+	if wait.aof != nil {
+		if err := checkWaitAOF(wait.aof); err != nil {
+			return nil, err
+		}
+	}
+	if wait.replicas != nil {
+		if err := l.checkWaitReplicas(wait.replicas); err != nil {
 			return nil, err
 		}
 	}
 	return cmds, nil
 }
 
-func (l *Ledger) pipeline(ctx context.Context, s *redis.Script, calls []call) ([]*redis.Cmd, *redis.Cmd, error) {
+// waits are the durability commands sent after a pipeline's scripts.
+type waits struct{ aof, replicas *redis.Cmd }
+
+// replFenceKey is written before WAIT so that WAIT covers every earlier
+// write on the server, whichever connection made it: WAIT only waits for
+// the calling connection's last write, and a replayed step's original
+// write may have come from another connection.
+const replFenceKey = "replfence"
+
+func (l *Ledger) pipeline(ctx context.Context, s *redis.Script, calls []call) ([]*redis.Cmd, waits, error) {
 	pipe := l.rdb.Pipeline()
 	cmds := make([]*redis.Cmd, len(calls))
 	for i, c := range calls {
 		cmds[i] = s.EvalSha(ctx, pipe, c.keys, c.args...)
 	}
-	var wait *redis.Cmd
+	var wait waits
 	if l.waitAOF {
-		wait = pipe.Do(ctx, "WAITAOF", 1, 0, 0)
+		wait.aof = pipe.Do(ctx, "WAITAOF", 1, 0, 0)
+	}
+	if l.replicas > 0 {
+		pipe.Incr(ctx, replFenceKey)
+		wait.replicas = pipe.Do(ctx, "WAIT", l.replicas, l.replTimeout.Milliseconds())
 	}
 	_, err := pipe.Exec(ctx)
 	for _, c := range cmds {
@@ -84,6 +102,17 @@ func isScriptReply(err error, cmds []*redis.Cmd) bool {
 		}
 	}
 	return false
+}
+
+func (l *Ledger) checkWaitReplicas(c *redis.Cmd) error {
+	n, err := c.Int64()
+	if err != nil {
+		return fmt.Errorf("wait: %w", err)
+	}
+	if n < int64(l.replicas) {
+		return fmt.Errorf("wait: %d of %d replicas confirmed within %v; outcome unknown, retry", n, l.replicas, l.replTimeout)
+	}
+	return nil
 }
 
 func checkWaitAOF(c *redis.Cmd) error {
