@@ -84,10 +84,22 @@ type Redis struct {
 
 // Sentinel is a Redis Sentinel deployment.
 type Sentinel struct {
-	Master   string
-	Addrs    []string // host:port of each sentinel
-	Password Secret   // may be empty
+	Master           string
+	Addrs            []string // host:port of each sentinel
+	Password         Secret   // the master's and replicas' AUTH; may be empty
+	SentinelPassword Secret   // the sentinels' own AUTH; may be empty
+	// WaitReplicas is how many replicas must confirm a ledger step (WAIT)
+	// before it is acknowledged; 0 acknowledges on the master alone, which
+	// a failover can lose. Default 1.
+	WaitReplicas int
+	WaitTimeout  time.Duration // WAIT's timeout; default 1s
 }
+
+// Sentinel defaults.
+const (
+	DefaultWaitReplicas = 1
+	DefaultWaitTimeout  = time.Second
+)
 
 // Cluster is a Redis Cluster deployment.
 type Cluster struct {

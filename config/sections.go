@@ -79,13 +79,18 @@ func (d *decoder) redis(n *yaml.Node, path string, r *Redis) {
 	}
 	fields["sentinel"] = func(v *yaml.Node, p string) {
 		topo = append(topo, "sentinel")
-		s := &Sentinel{}
-		var pw secretSrc
-		fs := map[string]fieldFn{"master": d.str(&s.Master), "addrs": d.strs(&s.Addrs)}
+		s := &Sentinel{WaitReplicas: DefaultWaitReplicas, WaitTimeout: DefaultWaitTimeout}
+		var pw, spw secretSrc
+		fs := map[string]fieldFn{"master": d.str(&s.Master), "addrs": d.strs(&s.Addrs),
+			"wait_replicas": d.int(&s.WaitReplicas), "wait_timeout": d.duration(&s.WaitTimeout)}
 		d.secretKeys(fs, "password", "", &pw)
+		d.secretKeys(fs, "sentinel_password", "", &spw)
 		d.mapping(v, p, fs)
 		if pws := d.secrets(p, "password", &pw, false, inlineDevOnly); len(pws) == 1 {
 			s.Password = pws[0]
+		}
+		if pws := d.secrets(p, "sentinel_password", &spw, false, inlineDevOnly); len(pws) == 1 {
+			s.SentinelPassword = pws[0]
 		}
 		r.Sentinel = s
 	}

@@ -122,11 +122,21 @@ func (c *Config) validateRedis(r *reporter) {
 			r.errorf("redis.sentinel.master", "required: the monitored master's name")
 		}
 		checkAddrs(r, "redis.sentinel.addrs", s.Addrs)
+		if s.WaitReplicas < 0 || s.WaitReplicas > maxWaitReplicas {
+			r.errorf("redis.sentinel.wait_replicas", "%d out of range 0..%d", s.WaitReplicas, maxWaitReplicas)
+		}
+		if s.WaitTimeout <= 0 {
+			r.errorf("redis.sentinel.wait_timeout", "must be positive (WAIT 0 would block forever)")
+		}
 	}
 	if cl := c.Redis.Cluster; cl != nil {
 		checkAddrs(r, "redis.cluster.addrs", cl.Addrs)
 	}
 }
+
+// maxWaitReplicas bounds redis.sentinel.wait_replicas: more replicas than
+// this is a typo, not a deployment.
+const maxWaitReplicas = 5
 
 func checkAddrs(r *reporter, path string, addrs []string) {
 	if len(addrs) == 0 {

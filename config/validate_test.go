@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // evmDoc is a valid one-chain config; tests append sections or replace
@@ -159,6 +160,15 @@ func TestAccepted(t *testing.T) {
 			s := c.Redis.Sentinel
 			if s == nil || s.Master != "m" || len(s.Addrs) != 2 || s.Password.Reveal() != testAPIToken || c.Redis.URL != "" {
 				t.Errorf("redis %+v", c.Redis)
+			}
+			if s.WaitReplicas != DefaultWaitReplicas || s.WaitTimeout != DefaultWaitTimeout || s.SentinelPassword != "" {
+				t.Errorf("sentinel defaults: wait_replicas %d, wait_timeout %v, sentinel password set %v", s.WaitReplicas, s.WaitTimeout, s.SentinelPassword != "")
+			}
+		}},
+		{"sentinel-wait-and-own-password", strings.Replace(evmDoc, "  url_env: DEPOSITD_TEST_REDIS_URL", "  sentinel: {master: m, addrs: [\"10.0.0.1:26379\"], sentinel_password_env: DEPOSITD_TEST_API_TOKEN, wait_replicas: 2, wait_timeout: 250ms}", 1), func(t *testing.T, c *Config) {
+			s := c.Redis.Sentinel
+			if s == nil || s.SentinelPassword.Reveal() != testAPIToken || s.Password != "" || s.WaitReplicas != 2 || s.WaitTimeout != 250*time.Millisecond {
+				t.Errorf("sentinel %+v", s)
 			}
 		}},
 		{"cluster", strings.Replace(evmDoc, "  url_env: DEPOSITD_TEST_REDIS_URL", "  cluster: {addrs: [\"10.0.0.1:6379\"]}", 1), func(t *testing.T, c *Config) {

@@ -82,7 +82,11 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		log.Error("REDIS CAN LOSE ACKNOWLEDGED MONEY WRITES", "problem", w)
 	}
 
-	d := &Daemon{Redis: rdb, Ledger: ledger.New(rdb, time.Now), Registry: prometheus.NewRegistry()}
+	l, warns := replicated(ledger.New(rdb, time.Now), cfg.Redis)
+	for _, w := range warns {
+		log.Error("REDIS CAN LOSE ACKNOWLEDGED MONEY WRITES", "problem", w)
+	}
+	d := &Daemon{Redis: rdb, Ledger: l, Registry: prometheus.NewRegistry()}
 	d.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mints, err := solanaMints(cfg)
 	if err != nil {

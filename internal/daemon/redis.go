@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/depositd/depositd/config"
+	"github.com/depositd/depositd/settlement/ledger"
 )
 
 // poolSize is the smallest connection pool the daemon runs with: the
@@ -22,10 +23,11 @@ func NewRedis(r config.Redis) (redis.UniversalClient, error) {
 	switch {
 	case r.Sentinel != nil:
 		return redis.NewFailoverClient(&redis.FailoverOptions{
-			MasterName:    r.Sentinel.Master,
-			SentinelAddrs: r.Sentinel.Addrs,
-			Password:      r.Sentinel.Password.Reveal(),
-			PoolSize:      poolSize,
+			MasterName:       r.Sentinel.Master,
+			SentinelAddrs:    r.Sentinel.Addrs,
+			Password:         r.Sentinel.Password.Reveal(),
+			SentinelPassword: r.Sentinel.SentinelPassword.Reveal(),
+			PoolSize:         poolSize,
 		}), nil
 	case r.Cluster != nil:
 		return redis.NewClusterClient(&redis.ClusterOptions{
@@ -36,6 +38,21 @@ func NewRedis(r config.Redis) (redis.UniversalClient, error) {
 	default:
 		return RedisFromURL(r.URL.Reveal())
 	}
+}
+
+// replicated returns the ledger that acknowledges a step only as durably
+// as the topology needs: under Sentinel, once the configured number of
+// replicas confirm it, so that a failover cannot lose it. The warnings say
+// when the configuration gives that up.
+func replicated(l *ledger.Ledger, r config.Redis) (*ledger.Ledger, []string) {
+	s := r.Sentinel
+	if s == nil {
+		return l, nil
+	}
+	if s.WaitReplicas == 0 {
+		return l, []string{"DANGER: redis.sentinel.wait_replicas is 0: a failover can lose acknowledged ledger writes that had not reached the promoted replica"}
+	}
+	return l.WithWaitReplicas(s.WaitReplicas, s.WaitTimeout), nil
 }
 
 // RedisFromURL returns a standalone client for a redis:// URL.
