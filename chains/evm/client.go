@@ -30,6 +30,7 @@ type Client struct {
 	addresses []common.Address
 	pool      *pool
 	ranger    *ranger
+	checksums checksums // EIP-55 text of recently decoded addresses
 
 	dropsMu sync.Mutex
 	drops   map[DropReason]uint64

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
@@ -65,13 +66,14 @@ func decodeLog(chain string, tokens map[common.Address]Token, raw json.RawMessag
 	if err := json.Unmarshal(raw, &l); err != nil {
 		return decodedLog{}, fmt.Errorf("log: %w", err)
 	}
-	return checkLog(chain, tokens, &l)
+	return checkLog(chain, tokens, nil, &l)
 }
 
 // checkLog validates one log already decoded from JSON (eth_getLogs answers
 // decode straight into []rpcLog: one pass over the body) and turns it into a
-// transfer or a drop reason, as decodeLog says.
-func checkLog(chain string, tokens map[common.Address]Token, l *rpcLog) (decodedLog, error) {
+// transfer or a drop reason, as decodeLog says. cs (may be nil) caches the
+// addresses' checksummed text.
+func checkLog(chain string, tokens map[common.Address]Token, cs *checksums, l *rpcLog) (decodedLog, error) {
 	switch {
 	case l.Address == nil:
 		return decodedLog{}, errors.New("log: no address")
@@ -116,19 +118,50 @@ func checkLog(chain string, tokens map[common.Address]Token, l *rpcLog) (decoded
 	d.Transfer = chains.Transfer{
 		Chain:     chain,
 		Token:     tok.Symbol,
-		Contract:  tok.Contract.Hex(),
+		Contract:  cs.hex(tok.Contract),
 		TxID:      l.TxHash.Hex(),
 		Index:     uint32(*l.Index),
 		Block:     d.Block,
 		BlockHash: d.BlockHash.Hex(),
-		From:      from.Hex(),
+		From:      cs.hex(from),
 		FromKey:   AddrKey(from),
-		To:        to.Hex(),
+		To:        cs.hex(to),
 		ToKey:     AddrKey(to),
 		Amount:    amount,
 		Decimals:  tok.Decimals,
 	}
 	return d, nil
+}
+
+// checksumsMax bounds the checksum cache; a full cache starts over.
+const checksumsMax = 1 << 14
+
+// checksums caches the EIP-55 text of recently seen addresses: each costs a
+// keccak-256, and transfers keep repeating contracts, senders and
+// recipients. Safe for concurrent use; a nil cache computes every time.
+type checksums struct {
+	mu sync.Mutex
+	m  map[common.Address]string
+}
+
+func (c *checksums) hex(a common.Address) string {
+	if c == nil {
+		return a.Hex()
+	}
+	c.mu.Lock()
+	s, ok := c.m[a]
+	c.mu.Unlock()
+	if ok {
+		return s
+	}
+	s = a.Hex()
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= checksumsMax {
+		c.m = make(map[common.Address]string, 256)
+	}
+	c.m[a] = s
+	c.mu.Unlock()
+	return s
 }
 
 // addressWord reports whether a topic is a left-padded 20-byte address.

@@ -125,7 +125,7 @@ func (c *Client) decodeRange(from, to uint64, logs []rpcLog) ([]chains.Transfer,
 	hashes := map[uint64]common.Hash{}
 	out := make([]chains.Transfer, 0, len(logs))
 	for i := range logs {
-		d, err := checkLog(c.cfg.Chain, c.tokens, &logs[i])
+		d, err := checkLog(c.cfg.Chain, c.tokens, &c.checksums, &logs[i])
 		if err != nil {
 			return nil, fmt.Errorf("%s blocks [%d, %d] log %d: %w", c.cfg.Chain, from, to, i, err)
 		}
