@@ -233,22 +233,12 @@ func entryIDFor(id AccountID, key string) string {
 // caused by the fact with idempotency key key: a re-run writes the same id.
 func EventID(key, typ string) string { return "evt_" + hashSuffix(key+"\x00"+typ) }
 
-var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
+// b32 is the standard base32 alphabet in lower case, unpadded.
+var b32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
 func hashSuffix(s string) string {
 	sum := sha256.Sum256([]byte(s))
-	return strings.ToLower(b32.EncodeToString(sum[:16]))
-}
-
-func jsonMeta(m map[string]string) ([]byte, error) {
-	if m == nil {
-		return []byte("{}"), nil
-	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		return nil, fmt.Errorf("meta: %w", err)
-	}
-	return b, nil
+	return b32.EncodeToString(sum[:16])
 }
 
 // maxStepsPerCall bounds one script call, so that a large batch does not
