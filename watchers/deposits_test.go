@@ -23,7 +23,7 @@ func testMatch(account, tx string, block uint64, hash string) Match {
 }
 
 // outboxTypes returns the event types in the account's outbox stream.
-func outboxTypes(t *testing.T, rdb *redis.Client, account string) []string {
+func outboxTypes(t *testing.T, rdb redis.UniversalClient, account string) []string {
 	t.Helper()
 	xs, err := rdb.XRange(context.Background(), outbox.Stream(outbox.ShardOf(account)), "-", "+").Result()
 	if err != nil {
@@ -38,7 +38,7 @@ func outboxTypes(t *testing.T, rdb *redis.Client, account string) []string {
 
 func TestDepositTransitions(t *testing.T) {
 	ctx := context.Background()
-	rdb := redistest.New(t).Client(t)
+	rdb := redistest.NewClient(t)
 	s := NewDeposits(rdb)
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	a := testMatch("acct-1", "0xaa", 10, "0xh10")
@@ -117,7 +117,7 @@ func TestDepositTransitions(t *testing.T) {
 
 func TestDepositList(t *testing.T) {
 	ctx := context.Background()
-	rdb := redistest.New(t).Client(t)
+	rdb := redistest.NewClient(t)
 	s := NewDeposits(rdb)
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	// 30 deposits over 5 accounts (several shards) and 2 chains; every third credited.
@@ -212,7 +212,7 @@ func TestDepositList(t *testing.T) {
 // ones in order, is idempotent, and reloads a script the server forgot.
 func TestDepositWriteMany(t *testing.T) {
 	ctx := context.Background()
-	rdb := redistest.New(t).Client(t)
+	rdb := redistest.NewClient(t)
 	s := NewDeposits(rdb)
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	var ds []Deposit

@@ -264,7 +264,7 @@ func TestEVMKill9(t *testing.T) {
 	slices.Sort(want)
 	rec := &recorder{rdb: rdb}
 	got, n := rec.credited(t)
-	calls, err := rdb.Get(ctx, "credit_calls").Int()
+	calls, err := rdb.Get(ctx, recCallsKey).Int()
 	if err != nil {
 		t.Fatal(err)
 	}

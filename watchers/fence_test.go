@@ -60,7 +60,7 @@ func TestStaleHolderWriteRefused(t *testing.T) {
 	defer close(hold)
 	const ttl = time.Second
 
-	leaseA := redis.NewClient(&redis.Options{Addr: r.rdb.Options().Addr})
+	leaseA := r.redis.Connect(t)
 	tA := startTerm(t, ctx, leaseA, "A", ttl, hold)
 	wA := r.watcher(t)
 	regA := r.reg
@@ -143,7 +143,7 @@ func TestStaleHolderCreditCountsOnce(t *testing.T) {
 	defer close(hold)
 	const ttl = time.Second
 
-	leaseA := redis.NewClient(&redis.Options{Addr: r.rdb.Options().Addr})
+	leaseA := r.redis.Connect(t)
 	wA := r.watcher(t)
 	wA.crediter = cr
 	wA.token = startTerm(t, ctx, leaseA, "A", ttl, hold)
@@ -172,7 +172,7 @@ func TestStaleHolderCreditCountsOnce(t *testing.T) {
 	if err := wA.finalTier(ctx, wA.finalMarker(heads)); !errors.Is(err, ErrStaleFence) {
 		t.Fatalf("stale final tier: %v, want ErrStaleFence", err)
 	}
-	if n, _ := r.rdb.Get(ctx, "credit_calls").Int(); n != 2 {
+	if n, _ := r.rdb.Get(ctx, recCallsKey).Int(); n != 2 {
 		t.Fatalf("%d credit calls, want B's and A's", n)
 	}
 	ids, err := l.DepositIDs(ctx)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/depositd/depositd/chains"
 	"github.com/depositd/depositd/chains/chainstest"
+	"github.com/depositd/depositd/internal/redistest"
 )
 
 // mapIndex is a test Index: labels registered with chainstest.Addr keys.
@@ -64,6 +65,15 @@ type recorder struct {
 	calls int
 }
 
+// The recorder's keys share one hash tag, so its script is single-slot on
+// Redis Cluster too.
+const (
+	recCreditPrefix = "{rec}:credit:"
+	recCreditsKey   = "{rec}:credits"
+	recCallsKey     = "{rec}:credit_calls"
+	recIDsKey       = "{rec}:ids"
+)
+
 // creditLua is the recorder's one atomic step: SET NX the id with its
 // fingerprint and count it, or accept a repeat with the same fingerprint;
 // every call is counted in credit_calls (repeats = calls − credits).
@@ -71,6 +81,7 @@ var creditLua = redis.NewScript(`
 redis.call('INCR', KEYS[3])
 if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
   redis.call('INCR', KEYS[2])
+  redis.call('SADD', KEYS[4], ARGV[2])
   return 1
 end
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
@@ -88,24 +99,21 @@ func (r *recorder) Credit(ctx context.Context, t chains.Transfer, account string
 		return errors.New("ledger unavailable")
 	}
 	r.mu.Unlock()
-	return creditLua.Run(ctx, r.rdb, []string{"credit:" + t.ID(), "credits", "credit_calls"}, account+"|"+t.Amount.String()).Err()
+	return creditLua.Run(ctx, r.rdb, []string{recCreditPrefix + t.ID(), recCreditsKey, recCallsKey, recIDsKey},
+		account+"|"+t.Amount.String(), t.ID()).Err()
 }
 
 // credited returns the sorted credited ids and the counter.
 func (r *recorder) credited(t testing.TB) ([]string, int) {
 	t.Helper()
 	ctx := context.Background()
-	keys, err := r.rdb.Keys(ctx, "credit:*").Result()
+	ids, err := r.rdb.SMembers(ctx, recIDsKey).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := r.rdb.Get(ctx, "credits").Int()
+	n, err := r.rdb.Get(ctx, recCreditsKey).Int()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		t.Fatal(err)
-	}
-	ids := make([]string, len(keys))
-	for i, k := range keys {
-		ids[i] = k[len("credit:"):]
 	}
 	sort.Strings(ids)
 	return ids, n
@@ -144,7 +152,8 @@ func (c *fakeClock) After(d time.Duration) <-chan time.Time {
 
 type rig struct {
 	chain *chainstest.Chain
-	rdb   *redis.Client
+	redis redistest.Deployment // of the topology redistest.TopologyEnv selects
+	rdb   redis.UniversalClient
 	rec   *recorder
 	index *mapIndex
 	clock *fakeClock

@@ -93,7 +93,7 @@ func TestScriptKeysShareASlot(t *testing.T) {
 	defer hook.mu.Unlock()
 	shapes := map[int]bool{}
 	for _, keys := range hook.calls {
-		if strings.HasPrefix(keys[0], "credit:") {
+		if strings.HasPrefix(keys[0], recCreditPrefix) {
 			continue // the test's ledger model (recorder), not a depositd script
 		}
 		shapes[len(keys)] = true

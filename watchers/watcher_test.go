@@ -21,9 +21,11 @@ import (
 func bigInt(n int64) *big.Int { return big.NewInt(n) }
 
 func newRig(t *testing.T, finalDepth uint64) *rig {
-	rdb := redistest.New(t).Client(t)
+	d := redistest.NewDeployment(t)
+	rdb := d.Connect(t)
 	return &rig{
 		chain: chainstest.New("ethereum", finalDepth),
+		redis: d,
 		rdb:   rdb,
 		rec:   &recorder{rdb: rdb},
 		index: newIndex(chains.FamilyEVM, "alice", "bob"),

@@ -38,10 +38,10 @@ type Sentinel struct {
 func StartSentinel(ctx context.Context, dir string) (*Sentinel, error) {
 	d := &Sentinel{}
 	var err error
-	if d.master, err = Start(ctx, filepath.Join(dir, "a")); err != nil {
+	if d.master, err = start(ctx, filepath.Join(dir, "a"), freePort, "--repl-diskless-sync-delay", "0"); err != nil {
 		return nil, err
 	}
-	if d.replica, err = start(ctx, filepath.Join(dir, "b"), freePort, replicaOf(d.master)...); err != nil {
+	if d.replica, err = start(ctx, filepath.Join(dir, "b"), freePort, d.replicaArgs(d.master)...); err != nil {
 		d.Stop()
 		return nil, err
 	}
@@ -53,7 +53,7 @@ func StartSentinel(ctx context.Context, dir string) (*Sentinel, error) {
 		}
 		d.Sentinels = append(d.Sentinels, s)
 	}
-	if err := d.waitReady(ctx); err != nil {
+	if err := d.waitReady(ctx, false); err != nil {
 		d.Stop()
 		return nil, err
 	}
@@ -72,7 +72,11 @@ func NewSentinel(t testing.TB) *Sentinel {
 	return d
 }
 
-func replicaOf(m *Server) []string { return []string{"--replicaof", "127.0.0.1", strconv.Itoa(m.Port)} }
+// replicaArgs are the arguments of a replica of m; every data node syncs a
+// new replica at once (no diskless sync delay), as either may become master.
+func (d *Sentinel) replicaArgs(m *Server) []string {
+	return []string{"--repl-diskless-sync-delay", "0", "--replicaof", "127.0.0.1", strconv.Itoa(m.Port)}
+}
 
 func startSentinel(ctx context.Context, dir string, master *Server) (*Server, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -149,6 +153,10 @@ func (d *Sentinel) Failover(ctx context.Context) (time.Duration, error) {
 	if !next.running() {
 		return 0, errors.New("no running replica to promote")
 	}
+	// A failover needs a quorum of sentinels that know one another.
+	if err := d.waitReady(ctx, true); err != nil {
+		return 0, err
+	}
 	begin := time.Now()
 	old.Kill()
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
@@ -177,12 +185,12 @@ func (d *Sentinel) Rejoin(ctx context.Context) error {
 	m, r := d.master, d.replica
 	d.mu.Unlock()
 	r.mu.Lock()
-	r.extra = replicaOf(m)
+	r.extra = d.replicaArgs(m)
 	r.mu.Unlock()
 	if err := r.launch(ctx); err != nil {
 		return err
 	}
-	return d.waitReady(ctx)
+	return d.waitReady(ctx, false)
 }
 
 func (d *Sentinel) promoted(ctx context.Context, s *Server) bool {
@@ -218,12 +226,12 @@ func (d *Sentinel) Restart(ctx context.Context) error {
 		return err
 	}
 	r.mu.Lock()
-	r.extra = replicaOf(m)
+	r.extra = d.replicaArgs(m)
 	r.mu.Unlock()
 	if err := r.launch(ctx); err != nil {
 		return err
 	}
-	return d.waitReady(ctx)
+	return d.waitReady(ctx, false)
 }
 
 // Stop kills every process of the deployment.
@@ -235,15 +243,16 @@ func (d *Sentinel) Stop() {
 }
 
 // waitReady waits until the replica's link is up and every sentinel sees
-// the master, the replica and its two peers: only then can a failover win
-// a quorum.
-func (d *Sentinel) waitReady(ctx context.Context) error {
+// the master and the replica and, with peers, its two peers: only then can
+// a failover win a quorum. Sentinels find one another through hello
+// messages every two seconds, so only a failover waits for that.
+func (d *Sentinel) waitReady(ctx context.Context, peers bool) error {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		err := d.ready(ctx)
+		err := d.ready(ctx, peers)
 		if err == nil {
 			return nil
 		}
@@ -255,7 +264,7 @@ func (d *Sentinel) waitReady(ctx context.Context) error {
 	}
 }
 
-func (d *Sentinel) ready(ctx context.Context) error {
+func (d *Sentinel) ready(ctx context.Context, needPeers bool) error {
 	d.mu.Lock()
 	r := d.replica
 	d.mu.Unlock()
@@ -271,7 +280,7 @@ func (d *Sentinel) ready(ctx context.Context) error {
 		if err := errors.Join(err1, err2); err != nil {
 			return fmt.Errorf("sentinel %s: %w", sn.Addr(), err)
 		}
-		if len(reps) < 1 || len(peers) < len(d.Sentinels)-1 {
+		if len(reps) < 1 || needPeers && len(peers) < len(d.Sentinels)-1 {
 			return fmt.Errorf("sentinel %s knows %d replicas and %d peers", sn.Addr(), len(reps), len(peers))
 		}
 	}
