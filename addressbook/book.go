@@ -3,19 +3,20 @@
 // operator's BIP44 account xpub, answers owner look-ups for the API, and
 // keeps the in-memory Index the watchers match transfers against.
 //
-// Storage (global keys, not account-sharded):
+// Storage: every key carries the one hash tag {addrbook}, so each
+// registration script touches one Redis Cluster slot. The tag is global,
+// not per account, because address uniqueness and the registration log's
+// order are global:
 //
-//	addr:<family>:<address>          → account (the uniqueness guard)
-//	acctaddr:<account>               hash family → address
-//	addrlog                          stream, one entry per registration
-//	derive:<family>:<xpubfp>:next    next free derivation index
-//	derive:<family>:<xpubfp>:index   hash index → account
+//	{addrbook}:addr:<family>:<address>        → account (the uniqueness guard)
+//	{addrbook}:acctaddr:<account>             hash family → address
+//	{addrbook}:addrlog                        stream, one entry per registration
+//	{addrbook}:derive:<family>:<xpubfp>:next  next free derivation index
+//	{addrbook}:derive:<family>:<xpubfp>:index hash index → account
 //
 // Every registration is one Lua script that reads and checks everything
 // before its first write, so two concurrent registrations of one address
-// cannot both win and no guard key exists without its addrlog entry. The
-// scripts touch several keys: on Redis Cluster these keys must share a slot,
-// which this layout does not provide (single node or Sentinel only).
+// cannot both win and no guard key exists without its addrlog entry.
 //
 // No private key ever enters this package: xprv keys are refused.
 package addressbook
@@ -31,9 +32,12 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+// tag is the hash tag of every address book key.
+const tag = "{addrbook}"
+
 // LogStream is the append-only stream of registrations the Index is built
 // from. It is never trimmed.
-const LogStream = "addrlog"
+const LogStream = tag + ":addrlog"
 
 // SolanaMint is a configured SPL mint and the token program that owns it
 // (solana.TokenProgramID or solana.Token2022ProgramID).
@@ -111,6 +115,6 @@ func checkAccount(account string) error {
 	return nil
 }
 
-func addrKey(f chains.Family, norm string) string { return "addr:" + string(f) + ":" + norm }
+func addrKey(f chains.Family, norm string) string { return tag + ":addr:" + string(f) + ":" + norm }
 
-func acctKey(account string) string { return "acctaddr:" + account }
+func acctKey(account string) string { return tag + ":acctaddr:" + account }

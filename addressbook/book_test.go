@@ -25,9 +25,9 @@ const (
 	fixtureATA    = "8dqL6jKduEJwfAem49yAvXB8YczkDPgVCgU88VPfTnAP" // its USDC token account
 )
 
-func newBook(t *testing.T, opts Options) (*Book, *redis.Client) {
+func newBook(t *testing.T, opts Options) (*Book, redis.UniversalClient) {
 	t.Helper()
-	rdb := redistest.New(t).Client(t)
+	rdb := redistest.NewClient(t)
 	if opts.Mints == nil {
 		opts.Mints = []SolanaMint{usdcMint, usdtMint}
 	}

@@ -74,8 +74,10 @@ func (d *deriver) path(i uint32) string {
 	return "m/44'/" + strconv.Itoa(int(coinType[d.family])) + "'/0'/0/" + strconv.FormatUint(uint64(i), 10)
 }
 
-func (d *deriver) nextKey() string  { return "derive:" + string(d.family) + ":" + d.fp + ":next" }
-func (d *deriver) indexKey() string { return "derive:" + string(d.family) + ":" + d.fp + ":index" }
+func (d *deriver) nextKey() string { return tag + ":derive:" + string(d.family) + ":" + d.fp + ":next" }
+func (d *deriver) indexKey() string {
+	return tag + ":derive:" + string(d.family) + ":" + d.fp + ":index"
+}
 
 // maxDeriveAttempts bounds the compare-and-set loop of Derive (lost races
 // and already-registered addresses each cost one attempt).

@@ -272,7 +272,7 @@ func TestIndexSurvivesRedisRestart(t *testing.T) {
 }
 
 func TestIndexRunStopsOnCancel(t *testing.T) {
-	rdb := redistest.New(t).Client(t)
+	rdb := redistest.NewClient(t)
 	x, err := NewIndex(rdb, nil, IndexOptions{Block: 100 * time.Millisecond, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 //
 //	KEYS: addr:<f>:<a>, acctaddr:<account>, addrlog
 //	      [derive:<f>:<fp>:next, derive:<f>:<fp>:index]  when derived
+//	      (each under the {addrbook} tag)
 //	ARGV: account, family, address, derivation index ("" when registered),
 //	      then the addrlog field/value pairs
 //
