@@ -124,7 +124,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	if err != nil {
 		return err
 	}
-	d.Registry.MustRegister(newOpsCollector(rdb, cfg, d.Webhooks))
+	d.Registry.MustRegister(newOpsCollector(rdb, cfg, d.Webhooks, len(warns)))
 
 	ln := opts.Listener
 	if ln == nil {

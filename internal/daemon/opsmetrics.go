@@ -23,6 +23,9 @@ type opsCollector struct {
 	chains    []chainBound
 	endpoints []string
 	webhooks  *webhooks.Dispatcher
+	// topology counts the configuration's own durability problems (a
+	// Sentinel setup that waits for no replica), fixed for the process.
+	topology int
 
 	redisUp, persistence, paused, failing, updated, maxLag, deliveries *prometheus.Desc
 }
@@ -40,14 +43,14 @@ var watchedStatuses = []string{webhooks.StatusPending, webhooks.StatusFailed, we
 // scrapeTimeout bounds the Redis reads of one scrape.
 const scrapeTimeout = 3 * time.Second
 
-func newOpsCollector(rdb redis.UniversalClient, cfg *config.Config, wh *webhooks.Dispatcher) *opsCollector {
+func newOpsCollector(rdb redis.UniversalClient, cfg *config.Config, wh *webhooks.Dispatcher, topologyProblems int) *opsCollector {
 	d := func(name, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc(name, help, labels, nil)
 	}
 	c := &opsCollector{
-		rdb: rdb, webhooks: wh,
+		rdb: rdb, webhooks: wh, topology: topologyProblems,
 		redisUp:     d("depositd_redis_up", "1 when Redis answered PING during this scrape."),
-		persistence: d("depositd_redis_persistence_problems", "Ways Redis can lose or evict acknowledged ledger writes (0 = safe; unreadable settings count as one)."),
+		persistence: d("depositd_redis_persistence_problems", "Ways Redis, as set and as depositd uses it, can lose or evict acknowledged ledger writes (0 = safe; unreadable settings count as one)."),
 		paused:      d("depositd_chain_paused", "1 when the chain is paused (by an operator or after a reorg past the final marker).", "chain"),
 		failing:     d("depositd_chain_poll_failing", "1 when the chain's last poll, in whichever process watches it, ended in an error.", "chain"),
 		updated:     d("depositd_chain_status_updated_timestamp_seconds", "Unix time of the chain's last poll by any process.", "chain"),
@@ -84,7 +87,7 @@ func (c *opsCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	up := c.rdb.Ping(ctx).Err() == nil
 	gauge(c.redisUp, bit(up))
-	gauge(c.persistence, float64(len(ledger.CheckPersistence(ctx, c.rdb))))
+	gauge(c.persistence, float64(len(ledger.CheckPersistence(ctx, c.rdb))+c.topology))
 	if !up {
 		return
 	}

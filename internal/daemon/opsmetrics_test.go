@@ -48,7 +48,7 @@ func TestOpsCollectorReadsRedisState(t *testing.T) {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(newOpsCollector(rdb, cfg, wh))
+	reg.MustRegister(newOpsCollector(rdb, cfg, wh, 0))
 
 	expect := func(t *testing.T, want map[string]float64, absent ...string) {
 		t.Helper()
@@ -105,6 +105,15 @@ func TestOpsCollectorReadsRedisState(t *testing.T) {
 		}
 		expect(t, map[string]float64{"depositd_redis_persistence_problems{}": want})
 	})
+	t.Run("a topology warning adds to the count", func(t *testing.T) {
+		_, warns := replicated(ledger.New(rdb, time.Now), config.Redis{Sentinel: &config.Sentinel{Master: "m"}})
+		other := prometheus.NewRegistry()
+		other.MustRegister(newOpsCollector(rdb, cfg, wh, len(warns)))
+		got := scrape(t, other)["depositd_redis_persistence_problems{}"] - scrape(t, reg)["depositd_redis_persistence_problems{}"]
+		if len(warns) != 1 || got != 1 {
+			t.Fatalf("wait_replicas 0: %d warnings, gauge %+v more than without; want 1 and 1", len(warns), got)
+		}
+	})
 	t.Run("redis down", func(t *testing.T) {
 		srv.Kill()
 		expect(t, map[string]float64{
@@ -128,7 +137,7 @@ func BenchmarkOpsCollectorScrape(b *testing.B) {
 		b.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(newOpsCollector(rdb, cfg, wh))
+	reg.MustRegister(newOpsCollector(rdb, cfg, wh, 0))
 	for b.Loop() {
 		if _, err := reg.Gather(); err != nil {
 			b.Fatal(err)
