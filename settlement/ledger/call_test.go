@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/depositd/depositd/internal/redistest"
 	"github.com/depositd/depositd/money"
 )
 
@@ -96,6 +97,43 @@ func TestCallGuardSeesEarlierSteps(t *testing.T) {
 		t.Fatalf("account after the call: cash %s version %d, want 9 USD and %d", a.Books["cash"], a.Version, v0+2)
 	}
 	e.mustVerify(t)
+}
+
+// On Redis Cluster every key a script call touches must be in its shard's
+// slot: a batch over accounts of every shard credits once, replays, and
+// verifies clean.
+func TestCreditBatchOnCluster(t *testing.T) {
+	ctx := context.Background()
+	l := New(redistest.NewCluster(t).Client(t), newClock().Now)
+	ids := make([]AccountID, 48)
+	for i := range ids {
+		ids[i] = AccountID("acct" + strconv.Itoa(i))
+		if err := l.CreateAccount(ctx, Account{ID: ids[i], Name: "Customer"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	batch := make([]Deposit, 300)
+	for i := range batch {
+		batch[i] = usdt(ids[i%len(ids)], "0xc"+strconv.Itoa(i), 0, 1_000000)
+	}
+	for round, applied := range []bool{true, false} {
+		for i, r := range l.CreditBatch(ctx, batch) {
+			if r.Err != nil || r.Applied != applied || r.USD != usdUnit {
+				t.Fatalf("round %d, deposit %d: %+v, want Applied=%v and 1 USD", round, i, r, applied)
+			}
+		}
+	}
+	a, err := l.Account(ctx, ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := money.Units(len(batch)/len(ids)+1) * usdUnit; a.Books["cash"] != want {
+		t.Fatalf("%s cash %s, want %s", ids[0], a.Books["cash"], want)
+	}
+	bs, err := l.Verify(ctx)
+	if err != nil || len(bs) != 0 {
+		t.Fatalf("verify: %v %+v", err, bs)
+	}
 }
 
 const usdUnit money.Units = 100_000_000 // 1 USD in units of 1e-8
