@@ -23,9 +23,15 @@ build:
 run: deps build
 	./$(BIN)/depositd dev $(ARGS)
 
+# The suites that depend on the Redis topology run again on a private
+# 3-master Redis Cluster and a Sentinel deployment (internal/redistest).
+TOPOLOGY_PKGS := ./settlement/ledger ./watchers ./addressbook
+
 test: test-deps
 	$(GO) vet $(PKGS)
 	$(GO) test $(TESTFLAGS) $(PKGS)
+	DEPOSITD_TEST_REDIS=cluster $(GO) test $(TESTFLAGS) $(TOPOLOGY_PKGS)
+	DEPOSITD_TEST_REDIS=sentinel $(GO) test $(TESTFLAGS) $(TOPOLOGY_PKGS)
 
 bench: deps build
 	./scripts/bench.sh
