@@ -130,7 +130,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	}
 	defer recv.close()
 
-	daemons, err := makeDaemons(o, n, rs.URL(), recv.URL(), secret)
+	daemons, err := makeDaemons(o, n, rs.URL(), recv.URL(), secret, campaignLeaseTTL)
 	if err != nil {
 		return nil, err
 	}
@@ -192,14 +192,14 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	return s, nil
 }
 
-// leaseTTL is the campaign's chain lease TTL: short, so that a killed
-// holder's chains move to another process within seconds.
-const leaseTTL = "2s"
+// campaignLeaseTTL is the campaign's chain lease TTL: short, so that a
+// killed holder's chains move to another process within seconds.
+const campaignLeaseTTL = "2s"
 
 // makeDaemons writes one config per process: every process configures all
 // four chains and scans those whose lease it holds; every process runs
 // settlement, webhooks and the API on the shared Redis.
-func makeDaemons(o Options, n *nets, redisURL, hookURL, secret string) ([]*daemon, error) {
+func makeDaemons(o Options, n *nets, redisURL, hookURL, secret, leaseTTL string) ([]*daemon, error) {
 	env := []string{envToken + "=" + fmt.Sprintf("%x", sha256.Sum256([]byte(secret)))[:32], envSecret + "=" + secret}
 	var out []*daemon
 	for i := range o.Daemons {

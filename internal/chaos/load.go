@@ -33,7 +33,7 @@ type LoadOptions struct {
 	Active    int // accounts that receive deposits (they also get a Solana wallet); default 2000
 	Daemons   int
 	Bin, Dir  string
-	Drain     time.Duration // how long to wait for the backlog after the sends stop (default 5m)
+	Drain     time.Duration // how long to wait for the backlog after the sends stop (default 10m)
 	Progress  io.Writer
 }
 
@@ -59,7 +59,7 @@ func RunLoad(ctx context.Context, o LoadOptions) (*LoadResult, error) {
 		o.Active = 2000
 	}
 	if o.Drain <= 0 {
-		o.Drain = 5 * time.Minute
+		o.Drain = 10 * time.Minute
 	}
 	if o.Progress == nil {
 		o.Progress = io.Discard
@@ -104,7 +104,9 @@ func RunLoad(ctx context.Context, o LoadOptions) (*LoadResult, error) {
 		return nil, err
 	}
 	defer recv.close()
-	daemons, err := makeDaemons(Options{Daemons: o.Daemons, Bin: o.Bin, Dir: o.Dir}, n, rs.URL(), recv.URL(), secret)
+	// The production default lease TTL: nothing is killed here, and a short
+	// TTL only makes leases flap on a saturated machine.
+	daemons, err := makeDaemons(Options{Daemons: o.Daemons, Bin: o.Bin, Dir: o.Dir}, n, rs.URL(), recv.URL(), secret, "15s")
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +147,9 @@ func RunLoad(ctx context.Context, o LoadOptions) (*LoadResult, error) {
 		if c != last {
 			last, lastAt = c, time.Now()
 		}
-		return c >= res.SentTotal || time.Since(lastAt) > 30*time.Second, ""
+		// Ethereum's finalized tag moves 32 blocks at a time: a quiet minute
+		// is normal while the chain mines towards the next step.
+		return c >= res.SentTotal || time.Since(lastAt) > 2*time.Minute, ""
 	})
 	res.DrainTime = lastAt.Sub(sendEnd)
 	res.Credited, res.Events, res.P50, res.P99, res.Max = recv.stats()
