@@ -44,7 +44,7 @@ type tb interface {
 type env struct {
 	t   tb
 	ctx context.Context
-	rdb *redis.Client
+	rdb redis.UniversalClient
 	l   *ledger.Ledger
 	s   *Service
 	clk *clock
@@ -53,12 +53,10 @@ type env struct {
 
 func newEnv(t testing.TB, cfg Config) *env {
 	t.Helper()
-	srv := redistest.New(t)
-	rdb := srv.Client(t)
-	return newEnvOn(t, rdb, cfg)
+	return newEnvOn(t, redistest.NewClient(t), cfg)
 }
 
-func newEnvOn(t testing.TB, rdb *redis.Client, cfg Config) *env {
+func newEnvOn(t testing.TB, rdb redis.UniversalClient, cfg Config) *env {
 	clk := &clock{t: time.Date(2026, 11, 1, 0, 0, 0, 0, DefaultLocation)}
 	l := ledger.New(rdb, clk.Now)
 	return &env{t: t, ctx: context.Background(), rdb: rdb, l: l, s: New(l, rdb, cfg, clk.Now), clk: clk}
