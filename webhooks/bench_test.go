@@ -119,7 +119,7 @@ func benchDeliveries(b *testing.B, perSecond int) {
 }
 
 // redisCPUSeconds reads redis-server's user+system CPU time.
-func redisCPUSeconds(b *testing.B, rdb *redis.Client) float64 {
+func redisCPUSeconds(b *testing.B, rdb redis.UniversalClient) float64 {
 	info, err := rdb.Info(context.Background(), "cpu").Result()
 	if err != nil {
 		b.Fatal(err)

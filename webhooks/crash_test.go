@@ -18,6 +18,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/depositd/depositd/internal/redistest"
 	"github.com/depositd/depositd/outbox"
 )
 
@@ -72,7 +73,8 @@ func runCrashChild(name string) int {
 // SIGKILL and redis-server is restarted, and proves every event arrives.
 func TestCrashKillAndRedisRestart(t *testing.T) {
 	const events = 2000
-	srv, rdb := newRedis(t)
+	srv := redistest.New(t) // the child processes dial it by address
+	rdb := standaloneClient(t, srv)
 	rcv := NewReceiver([]string{testSecret}, nil)
 	var mu sync.Mutex
 	seen := map[string]bool{}

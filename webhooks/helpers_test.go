@@ -47,27 +47,36 @@ func (c *fakeClock) Set(t time.Time) {
 
 func (c *fakeClock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
 
-// newRedis starts a private redis-server and returns a client whose pool
-// fits 16 blocking readers plus workers.
-func newRedis(t testing.TB) (*redistest.Server, *redis.Client) {
+// newRedis starts a private Redis of the topology redistest.TopologyEnv
+// selects and returns a client whose pool fits 16 blocking readers plus
+// workers.
+func newRedis(t testing.TB) (redistest.Deployment, redis.UniversalClient) {
 	t.Helper()
-	srv := redistest.New(t)
+	d := redistest.NewDeployment(t)
+	srv, ok := d.(*redistest.Server)
+	if !ok {
+		return d, d.Connect(t) // Cluster and Sentinel clients have pools of 128
+	}
+	return d, standaloneClient(t, srv)
+}
+
+func standaloneClient(t testing.TB, srv *redistest.Server) *redis.Client {
 	c := redis.NewClient(&redis.Options{Addr: srv.Addr(), PoolSize: 128})
 	t.Cleanup(func() { c.Close() })
-	return srv, c
+	return c
 }
 
 // testEnv is a dispatcher under a fake clock with exact (unjittered)
 // delays and a private metrics registry.
 type testEnv struct {
-	rdb   *redis.Client
+	rdb   redis.UniversalClient
 	d     *Dispatcher
 	clock *fakeClock
 	reg   *prometheus.Registry
 	logs  *syncBuffer
 }
 
-func newEnv(t *testing.T, rdb *redis.Client, eps []Endpoint) *testEnv {
+func newEnv(t *testing.T, rdb redis.UniversalClient, eps []Endpoint) *testEnv {
 	t.Helper()
 	e := &testEnv{rdb: rdb, clock: newFakeClock(), reg: prometheus.NewRegistry(), logs: &syncBuffer{}}
 	d, err := NewDispatcher(rdb, eps, Options{

@@ -19,6 +19,11 @@ import (
 // smallest Redis Cluster redis-cli creates, no replicas.
 const clusterMasters = 3
 
+// clientPool is the connection pool of Cluster and Sentinel clients (per
+// node): room for the webhook dispatcher's blocking reader per outbox
+// shard plus its workers, as the daemon's own pool has.
+const clientPool = 128
+
 // Cluster is a private Redis Cluster of three masters, each a Server with
 // its own data directory, AOF on and appendfsync always.
 type Cluster struct {
@@ -84,7 +89,7 @@ func (c *Cluster) Addrs() []string {
 // Client returns a new cluster client, closed at cleanup.
 func (c *Cluster) Client(t testing.TB) *redis.ClusterClient {
 	t.Helper()
-	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs()})
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs(), PoolSize: clientPool})
 	t.Cleanup(func() { cc.Close() })
 	return cc
 }

@@ -134,7 +134,7 @@ func (d *Sentinel) Replica() *Server {
 // Client returns a new failover client, closed at cleanup.
 func (d *Sentinel) Client(t testing.TB) *redis.Client {
 	t.Helper()
-	c := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: MasterName, SentinelAddrs: d.Addrs()})
+	c := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: MasterName, SentinelAddrs: d.Addrs(), PoolSize: clientPool})
 	t.Cleanup(func() { c.Close() })
 	return c
 }
