@@ -82,7 +82,14 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 		log.Error("REDIS CAN LOSE ACKNOWLEDGED MONEY WRITES", "problem", w)
 	}
 
-	l, warns := replicated(ledger.New(rdb, time.Now), cfg.Redis)
+	l, waitAOF, err := ledger.WithDurableAcks(ctx, rdb, ledger.New(rdb, time.Now))
+	if err != nil {
+		return fmt.Errorf("redis persistence settings: %w", err)
+	}
+	if waitAOF {
+		log.Info("redis fsyncs its AOF lazily: each ledger step waits for WAITAOF before it is acknowledged")
+	}
+	l, warns := replicated(l, cfg.Redis)
 	for _, w := range warns {
 		log.Error("REDIS CAN LOSE ACKNOWLEDGED MONEY WRITES", "problem", w)
 	}

@@ -66,12 +66,12 @@ func (d Durability) Warnings() []string {
 func CheckPersistence(ctx context.Context, rdb redis.UniversalClient) []string {
 	cc, ok := rdb.(*redis.ClusterClient)
 	if !ok {
-		return checkNode(ctx, rdb)
+		return checkNode(ctx, rdb, false)
 	}
 	var mu sync.Mutex
 	var out []string
 	err := cc.ForEachShard(ctx, func(ctx context.Context, node *redis.Client) error {
-		w := checkNode(ctx, node)
+		w := checkNode(ctx, node, true)
 		mu.Lock()
 		defer mu.Unlock()
 		for _, s := range w {
@@ -86,10 +86,34 @@ func CheckPersistence(ctx context.Context, rdb redis.UniversalClient) []string {
 	return out
 }
 
-func checkNode(ctx context.Context, rdb redis.UniversalClient) []string {
+// checkNode reads one node's settings. On a Cluster the ledger cannot run
+// WAITAOF (it must run on the connection that wrote), so there WAITAOF
+// does not make a lazy fsync safe.
+func checkNode(ctx context.Context, rdb redis.UniversalClient, cluster bool) []string {
 	d, err := ReadDurability(ctx, rdb)
 	if err != nil {
 		return []string{fmt.Sprintf("DANGER: cannot read redis persistence settings (%v): assume acknowledged ledger writes can be lost", err)}
 	}
+	if cluster {
+		d.WaitAOF = false
+	}
 	return d.Warnings()
+}
+
+// WithDurableAcks returns l unchanged when the server fsyncs every write,
+// and l.WithWaitAOF() when its AOF is lazy but WAITAOF exists (Redis >=
+// 7.2, not Cluster), so that a step is acknowledged only once it is on
+// disk. The second result says whether WAITAOF is in use.
+func WithDurableAcks(ctx context.Context, rdb redis.UniversalClient, l *Ledger) (*Ledger, bool, error) {
+	if _, cluster := rdb.(*redis.ClusterClient); cluster {
+		return l, false, nil
+	}
+	d, err := ReadDurability(ctx, rdb)
+	if err != nil {
+		return nil, false, err
+	}
+	if d.UseWaitAOF() {
+		return l.WithWaitAOF(), true, nil
+	}
+	return l, false, nil
 }

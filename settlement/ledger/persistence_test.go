@@ -107,3 +107,32 @@ func TestWaitAOFOnOldServer(t *testing.T) {
 	}
 	e.mustVerify(t)
 }
+
+// WithDurableAcks leaves the ledger alone when every write is fsynced, and
+// also on a server with a lazy fsync but no WAITAOF — where the warnings
+// must then say the settings are unsafe, since nothing waits.
+func TestWithDurableAcks(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	l, waitAOF, err := WithDurableAcks(ctx, e.rdb, e.l)
+	if err != nil || waitAOF || l != e.l {
+		t.Fatalf("appendfsync always: WithDurableAcks = %p, %v, %v; want the same ledger, false", l, waitAOF, err)
+	}
+	if w := CheckPersistence(ctx, e.rdb); len(w) != 0 {
+		t.Fatalf("appendfsync always: warnings %v", w)
+	}
+	if err := e.rdb.ConfigSet(ctx, "appendfsync", "everysec").Err(); err != nil {
+		t.Fatal(err)
+	}
+	d, err := ReadDurability(ctx, e.rdb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, waitAOF, err = WithDurableAcks(ctx, e.rdb, e.l)
+	if err != nil || waitAOF != d.WaitAOF {
+		t.Fatalf("appendfsync everysec: waitAOF = %v, %v; server has WAITAOF = %v", waitAOF, err, d.WaitAOF)
+	}
+	if w := CheckPersistence(ctx, e.rdb); d.WaitAOF == (len(w) != 0) {
+		t.Fatalf("appendfsync everysec, WAITAOF %v: warnings %v", d.WaitAOF, w)
+	}
+}
