@@ -28,9 +28,9 @@ const (
 // fullOptions wires every domain part over one private redis-server, with a
 // read token (ops) and a read+write token (billing). Callers add what their
 // test needs (a Gatherer, Chains) before New.
-func fullOptions(t testing.TB) (Options, *ledger.Ledger, *redis.Client) {
+func fullOptions(t testing.TB) (Options, *ledger.Ledger, redis.UniversalClient) {
 	t.Helper()
-	rdb := redistest.New(t).Client(t)
+	rdb := redistest.NewClient(t)
 	book, err := addressbook.New(rdb, addressbook.Options{})
 	if err != nil {
 		t.Fatal(err)
