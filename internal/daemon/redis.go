@@ -17,6 +17,9 @@ import (
 // shard, and the watchers, API and settlement need their own.
 const poolSize = 64
 
+// defaultReadTimeout is go-redis's own read timeout.
+const defaultReadTimeout = 3 * time.Second
+
 // NewRedis returns the client of the configured topology: a standalone URL,
 // Sentinel (failover client) or Cluster.
 func NewRedis(r config.Redis) (redis.UniversalClient, error) {
@@ -28,6 +31,8 @@ func NewRedis(r config.Redis) (redis.UniversalClient, error) {
 			Password:         r.Sentinel.Password.Reveal(),
 			SentinelPassword: r.Sentinel.SentinelPassword.Reveal(),
 			PoolSize:         poolSize,
+			// WAIT blocks up to wait_timeout: the reply must not time out first.
+			ReadTimeout: max(defaultReadTimeout, r.Sentinel.WaitTimeout+time.Second),
 		}), nil
 	case r.Cluster != nil:
 		return redis.NewClusterClient(&redis.ClusterOptions{

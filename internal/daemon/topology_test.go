@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/depositd/depositd/config"
 	"github.com/depositd/depositd/internal/redistest"
 	"github.com/depositd/depositd/settlement/ledger"
@@ -65,5 +67,23 @@ func TestReplicatedWarnsWithoutWait(t *testing.T) {
 	}
 	if got, _ := replicated(l, config.Redis{URL: "redis://127.0.0.1:1/0"}); got != l {
 		t.Fatal("standalone: ledger changed")
+	}
+}
+
+// TestSentinelReadTimeoutOutlastsWait: a WAIT that blocks for wait_timeout
+// must not be cut off by the client's read timeout.
+func TestSentinelReadTimeoutOutlastsWait(t *testing.T) {
+	rdb, err := NewRedis(config.Redis{Sentinel: &config.Sentinel{Master: "m", Addrs: []string{"127.0.0.1:1"},
+		WaitReplicas: 1, WaitTimeout: 10 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdb.Close()
+	c, ok := rdb.(*redis.Client)
+	if !ok {
+		t.Fatalf("sentinel client is %T; want the failover *redis.Client", rdb)
+	}
+	if rt := c.Options().ReadTimeout; rt <= 10*time.Second {
+		t.Fatalf("read timeout %v; want more than wait_timeout 10s", rt)
 	}
 }
