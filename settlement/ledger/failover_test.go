@@ -30,7 +30,9 @@ func TestWaitReplicasRefusesUnreplicatedAck(t *testing.T) {
 	// replicated, so WAIT on it alone would not wait for the credit.
 	ordb := d.Client(t)
 	other := New(ordb, c.Now).WithWaitReplicas(1, 300*time.Millisecond)
-	if err := other.CreateAccount(ctx, Account{ID: "acme"}); err != nil {
+	// Set-up writes wait as long as replication may take on a busy machine;
+	// only the acks expected to fail use the short timeout.
+	if err := other.WithWaitReplicas(1, replWait).CreateAccount(ctx, Account{ID: "acme"}); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := ordb.Do(ctx, "WAIT", 1, replWait.Milliseconds()).Int(); err != nil || n != 1 {
