@@ -24,6 +24,7 @@ package addressbook
 import (
 	"errors"
 	"fmt"
+	"time"
 	"unicode"
 
 	"github.com/depositd/depositd/chains"
@@ -55,14 +56,22 @@ type Options struct {
 	// for evm, m/44'/195'/0' for tron) Derive uses. A family without one
 	// cannot derive.
 	XPubs map[chains.Family]string
+	// WaitReplicas, when above 0, makes a registration succeed only once
+	// that many replicas confirm it (WAIT, up to WaitTimeout); else it
+	// fails with ErrUnconfirmed. For Sentinel deployments, where a
+	// failover can lose what only the master had.
+	WaitReplicas int
+	WaitTimeout  time.Duration
 }
 
 // Book registers and derives deposit addresses in Redis. It is safe for
 // concurrent use.
 type Book struct {
-	rdb     redis.UniversalClient
-	mints   []SolanaMint
-	derives map[chains.Family]*deriver
+	rdb          redis.UniversalClient
+	mints        []SolanaMint
+	derives      map[chains.Family]*deriver
+	waitReplicas int
+	waitTimeout  time.Duration
 }
 
 // New checks the options (mint programs, xpubs: an xprv is refused) and
@@ -71,7 +80,11 @@ func New(rdb redis.UniversalClient, opts Options) (*Book, error) {
 	if err := checkMints(opts.Mints); err != nil {
 		return nil, err
 	}
-	b := &Book{rdb: rdb, mints: opts.Mints, derives: map[chains.Family]*deriver{}}
+	if opts.WaitReplicas < 0 || opts.WaitReplicas > 0 && opts.WaitTimeout <= 0 {
+		return nil, fmt.Errorf("wait for %d replicas within %v: want replicas >= 0 and a positive timeout", opts.WaitReplicas, opts.WaitTimeout)
+	}
+	b := &Book{rdb: rdb, mints: opts.Mints, derives: map[chains.Family]*deriver{},
+		waitReplicas: opts.WaitReplicas, waitTimeout: opts.WaitTimeout}
 	for f, s := range opts.XPubs {
 		d, err := parseXPub(f, s)
 		if err != nil {

@@ -119,6 +119,9 @@ func (b *Book) Derive(ctx context.Context, f chains.Family, account string) (Ent
 		}
 		switch status {
 		case "ok":
+			if err := b.confirm(ctx); err != nil {
+				return Entry{}, fmt.Errorf("derive %s index %d: %w", f, i, err)
+			}
 			return e, nil
 		case "taken":
 			return Entry{}, &FamilyTakenError{Account: account, Family: f, Address: val}

@@ -70,7 +70,8 @@ type Result struct {
 // address package's ErrInvalid (bad address, or a Solana key that is off the
 // ed25519 curve and so cannot be a wallet), ErrInvalidAccount, ErrDuplicate
 // (naming the owner — also when the owner is account itself),
-// ErrFamilyTaken, or a wrapped Redis error. Not idempotent: a repeat of a
+// ErrFamilyTaken, ErrUnconfirmed (Options.WaitReplicas), or a wrapped
+// Redis error. Not idempotent: a repeat of a
 // successful call is ErrDuplicate.
 func (b *Book) Register(ctx context.Context, account string, f chains.Family, addr string) (Entry, error) {
 	r := b.RegisterMany(ctx, []Registration{{Account: account, Family: f, Address: addr}})
@@ -94,10 +95,21 @@ func (b *Book) RegisterMany(ctx context.Context, regs []Registration) []Result {
 			todo = append(todo, i)
 		}
 	}
+	claimed := todo
 	for len(todo) > 0 {
 		n := min(len(todo), bulkChunk)
 		b.claim(ctx, out, todo[:n])
 		todo = todo[n:]
+	}
+	if len(claimed) == 0 {
+		return out
+	}
+	if err := b.confirm(ctx); err != nil {
+		for _, i := range claimed {
+			if out[i].Err == nil {
+				out[i].Err = fmt.Errorf("register %s %s: %w", out[i].Entry.Family, out[i].Entry.Address, err)
+			}
+		}
 	}
 	return out
 }

@@ -99,7 +99,11 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) error {
 	if err != nil {
 		return err
 	}
-	if d.Book, err = addressbook.New(rdb, addressbook.Options{Mints: mints, XPubs: xpubs(cfg)}); err != nil {
+	bookOpts := addressbook.Options{Mints: mints, XPubs: xpubs(cfg)}
+	if s := cfg.Redis.Sentinel; s != nil {
+		bookOpts.WaitReplicas, bookOpts.WaitTimeout = s.WaitReplicas, s.WaitTimeout
+	}
+	if d.Book, err = addressbook.New(rdb, bookOpts); err != nil {
 		return fmt.Errorf("address book: %w", err)
 	}
 	if d.Index, err = addressbook.NewIndex(rdb, mints, addressbook.IndexOptions{Logger: log.With("part", "index")}); err != nil {
