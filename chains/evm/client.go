@@ -32,6 +32,10 @@ type Client struct {
 	ranger    *ranger
 	checksums checksums // EIP-55 text of recently decoded addresses
 
+	headMu sync.Mutex
+	head   chains.Header // latest block read by the heads, for Linked
+	headAt time.Time     // when; zero = none kept
+
 	dropsMu sync.Mutex
 	drops   map[DropReason]uint64
 }

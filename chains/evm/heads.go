@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
@@ -78,6 +79,7 @@ func (c *Client) heads(ctx context.Context, tags []string) (chains.Heads, error)
 			return err
 		}
 		nums := map[string]uint64{}
+		var latest chains.Header
 		for i, el := range batch {
 			if el.Error != nil {
 				return fmt.Errorf("%s block: %w", tags[i], el.Error)
@@ -87,37 +89,55 @@ func (c *Client) heads(ctx context.Context, tags []string) (chains.Heads, error)
 				return fmt.Errorf("%s block: %w", tags[i], err)
 			}
 			nums[tags[i]] = h.Number
+			if tags[i] == "latest" {
+				latest = h
+			}
 		}
 		h := chains.Heads{Latest: nums["latest"], Safe: nums["safe"], Final: nums["finalized"]}
 		if h.Final > h.Latest || (len(tags) == 3 && (h.Final > h.Safe || h.Safe > h.Latest)) {
 			return fmt.Errorf("inconsistent heads latest %d safe %d finalized %d", h.Latest, h.Safe, h.Final)
 		}
 		c.pool.observeHead(e, h.Latest)
+		c.keepHead(latest)
 		out = h
 		return nil
 	})
 	return out, err
 }
 
-// PickHeads implements chains.HeadPicker: without final it asks only
-// eth_blockNumber (one request); with final, the latest and finalized blocks
-// in one batch of two. Safe is not read (0).
+// headReuse is how long the latest header read with the heads stays usable
+// by Linked: within one poll, the tip tier asks for it right after.
+const headReuse = 2 * time.Second
+
+// keepHead remembers h, the latest block just read, for one Linked call.
+func (c *Client) keepHead(h chains.Header) {
+	c.headMu.Lock()
+	defer c.headMu.Unlock()
+	c.head, c.headAt = h, c.cfg.Now()
+}
+
+// takeHead returns the remembered latest header if it is block n and was
+// read within headReuse; a header of block n is forgotten either way.
+func (c *Client) takeHead(n uint64) (chains.Header, bool) {
+	c.headMu.Lock()
+	defer c.headMu.Unlock()
+	h, at := c.head, c.headAt
+	if at.IsZero() || h.Number != n {
+		return chains.Header{}, false
+	}
+	c.head, c.headAt = chains.Header{}, time.Time{}
+	return h, c.cfg.Now().Sub(at) <= headReuse
+}
+
+// PickHeads implements chains.HeadPicker: without final it reads only the
+// latest block (one request); with final, the latest and finalized blocks in
+// one batch of two. Safe is not read (0). The latest header is kept for the
+// next Linked call that ends at it.
 func (c *Client) PickHeads(ctx context.Context, final bool) (chains.Heads, error) {
 	if final {
 		return c.heads(ctx, []string{"latest", "finalized"})
 	}
-	var out chains.Heads
-	err := c.do(ctx, "heads", func(ctx context.Context, e *endpoint) error {
-		var n hexutil.Uint64
-		e.requests.Add(1)
-		if err := e.rpc.CallContext(ctx, &n, "eth_blockNumber"); err != nil {
-			return err
-		}
-		c.pool.observeHead(e, uint64(n))
-		out = chains.Heads{Latest: uint64(n)}
-		return nil
-	})
-	return out, err
+	return c.heads(ctx, []string{"latest"})
 }
 
 // Headers returns the headers of [from, to] in batches of at most

@@ -65,7 +65,8 @@ func ancestryCode(first uint64, n int) []byte {
 // carries Time; the others have Time 0. A stretch whose call is refused (no
 // state for an old block on a pruning node, eth_call disabled) is read with
 // header batches; an endpoint that refuses it for a recent block is read
-// with header batches for ancestryPause.
+// with header batches for ancestryPause. A stretch ending at the latest
+// block the heads read just before reuses that header: one request.
 func (c *Client) Linked(ctx context.Context, from, to uint64) ([]chains.Header, error) {
 	if from > to {
 		return nil, fmt.Errorf("%s headers [%d, %d]: empty range", c.cfg.Chain, from, to)
@@ -92,22 +93,47 @@ func (c *Client) Linked(ctx context.Context, from, to uint64) ([]chains.Header, 
 var errNoAncestry = errors.New("ancestry call refused")
 
 func (c *Client) linkedStretch(ctx context.Context, from, to uint64) ([]chains.Header, error) {
-	if from == 0 || to-from+1 < ancestryMin {
-		return c.Headers(ctx, from, to)
+	var head *chains.Header // block to, as the heads just read it
+	if h, ok := c.takeHead(to); ok {
+		head = &h
+	}
+	for {
+		hs, err := c.linkedOnce(ctx, from, to, head)
+		if errors.Is(err, errStaleHead) {
+			head = nil // the chain moved since the heads were read: read it all
+			continue
+		}
+		return hs, err
+	}
+}
+
+// errStaleHead: the kept latest header is no longer the parent chain's
+// child; read the stretch without it.
+var errStaleHead = errors.New("kept head is stale")
+
+// linkedOnce reads [from, to], reusing head (block to) when not nil: with
+// it, one ancestry call (no header) or a header batch below it.
+func (c *Client) linkedOnce(ctx context.Context, from, to uint64, head *chains.Header) ([]chains.Header, error) {
+	batch := to-from+1 < ancestryMin // as many requests as the call, or fewer
+	if head != nil {
+		batch = to-from < ancestryMin-1
+	}
+	if from == 0 || batch {
+		return c.headersBelow(ctx, from, to, head)
 	}
 	var out []chains.Header
-	var notFound error
+	var answer error // for the caller, not a failure of the endpoint
 	fallback := false
 	err := c.do(ctx, "headers", func(ctx context.Context, e *endpoint) error {
-		out, notFound, fallback = nil, nil, false
+		out, answer, fallback = nil, nil, false
 		if c.cfg.Now().Before(e.ancestryOffUntil()) {
 			fallback = true
 			return nil
 		}
-		hs, err := c.ancestry(ctx, e, from, to)
+		hs, err := c.ancestry(ctx, e, from, to, head)
 		switch {
 		case errors.Is(err, errNullBlock):
-			notFound = fmt.Errorf("%s block %d: %w", c.cfg.Chain, to, chains.ErrNotFound)
+			answer = fmt.Errorf("%s block %d: %w", c.cfg.Chain, to, chains.ErrNotFound)
 			return nil
 		case errors.Is(err, errNoAncestry):
 			// The node answered, it only refuses the call: not a failure.
@@ -118,6 +144,9 @@ func (c *Client) linkedStretch(ctx context.Context, from, to uint64) ([]chains.H
 			}
 			fallback = true
 			return nil
+		case errors.Is(err, errStaleHead):
+			answer = err
+			return nil
 		case err != nil:
 			return err
 		}
@@ -127,42 +156,70 @@ func (c *Client) linkedStretch(ctx context.Context, from, to uint64) ([]chains.H
 	switch {
 	case err != nil:
 		return nil, err
-	case notFound != nil:
-		return nil, notFound
+	case answer != nil:
+		return nil, answer
 	case fallback:
-		return c.Headers(ctx, from, to)
+		return c.headersBelow(ctx, from, to, head)
 	}
 	return out, nil
 }
 
-// ancestry reads [from, to] on e: header(to) and the hashes of from−1 … to−1
-// as ancestors of the block the node executes the call at, which must be
-// header(to)'s parent chain.
-func (c *Client) ancestry(ctx context.Context, e *endpoint, from, to uint64) ([]chains.Header, error) {
+// headersBelow reads [from, to] with header batches, or only [from, to−1]
+// when head (block to) is given, which must then be the last one's child.
+func (c *Client) headersBelow(ctx context.Context, from, to uint64, head *chains.Header) ([]chains.Header, error) {
+	if head == nil {
+		return c.Headers(ctx, from, to)
+	}
+	if from == to {
+		return []chains.Header{*head}, nil
+	}
+	hs, err := c.Headers(ctx, from, to-1)
+	if err != nil {
+		return nil, err
+	}
+	if hs[len(hs)-1].Hash != head.Parent {
+		return nil, errStaleHead
+	}
+	return append(hs, *head), nil
+}
+
+// ancestry reads [from, to] on e: header(to) (unless kept, the latest
+// header the heads just read) and the hashes of from−1 … to−1 as ancestors
+// of the block the node executes the call at, which must be header(to)'s
+// parent chain (errStaleHead when the kept header is not).
+func (c *Client) ancestry(ctx context.Context, e *endpoint, from, to uint64, kept *chains.Header) ([]chains.Header, error) {
 	n := int(to - from + 1)
 	var rawHead json.RawMessage
 	var ret hexutil.Bytes
 	num := hexutil.EncodeUint64(to)
 	batch := []rpc.BatchElem{
-		{Method: "eth_getBlockByNumber", Args: []any{num, false}, Result: &rawHead},
 		{Method: "eth_call", Args: []any{map[string]any{"data": hexutil.Bytes(ancestryCode(from-1, n))}, num}, Result: &ret},
+	}
+	if kept == nil {
+		batch = append(batch, rpc.BatchElem{Method: "eth_getBlockByNumber", Args: []any{num, false}, Result: &rawHead})
 	}
 	e.requests.Add(uint64(len(batch)))
 	if err := e.rpc.BatchCallContext(ctx, batch); err != nil {
 		return nil, err
 	}
+	var head chains.Header
+	if kept != nil {
+		head = *kept
+	} else {
+		if batch[1].Error != nil {
+			return nil, fmt.Errorf("block %d: %w", to, batch[1].Error)
+		}
+		h, err := decodeHeader(rawHead)
+		if err != nil {
+			return nil, err // errNullBlock: above the node's head
+		}
+		if h.Number != to {
+			return nil, fmt.Errorf("block %d: node answered block %d", to, h.Number)
+		}
+		head = h
+	}
 	if batch[0].Error != nil {
-		return nil, fmt.Errorf("block %d: %w", to, batch[0].Error)
-	}
-	head, err := decodeHeader(rawHead)
-	if err != nil {
-		return nil, err // errNullBlock: above the node's head
-	}
-	if head.Number != to {
-		return nil, fmt.Errorf("block %d: node answered block %d", to, head.Number)
-	}
-	if batch[1].Error != nil {
-		return nil, fmt.Errorf("%w: block %d: %w", errNoAncestry, to, batch[1].Error)
+		return nil, fmt.Errorf("%w: block %d: %w", errNoAncestry, to, batch[0].Error)
 	}
 	if len(ret) != (n+1)*32 {
 		return nil, fmt.Errorf("%w: block %d: %d bytes, want %d", errNoAncestry, to, len(ret), (n+1)*32)
@@ -178,6 +235,9 @@ func (c *Client) ancestry(ctx context.Context, e *endpoint, from, to uint64) ([]
 		}
 	}
 	if head.Parent != hashes[n-1].Hex() {
+		if kept != nil {
+			return nil, errStaleHead
+		}
 		return nil, fmt.Errorf("block %d: parent %s is not %s (chain moved during read)", to, head.Parent, hashes[n-1].Hex())
 	}
 	out := make([]chains.Header, 0, n)

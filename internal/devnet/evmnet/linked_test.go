@@ -80,3 +80,68 @@ func TestLinked(t *testing.T) {
 		}
 	}
 }
+
+// TestLinkedReusesHead: a stretch ending at the latest block the heads just
+// read costs one request less, and a kept header that a reorg replaced is
+// not used.
+func TestLinkedReusesHead(t *testing.T) {
+	ctx := context.Background()
+	chain := newChain(t)
+	if err := chain.CommitBlocks(40); err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, chain, evm.Token{Symbol: "USDT", Contract: common.HexToAddress("0x01"), Decimals: 6})
+	for _, tc := range []struct {
+		back uint64 // stretch [head−back, head]
+		reqs uint64
+	}{{0, 0}, {1, 1}, {2, 1}, {11, 1}} {
+		h, err := c.PickHeads(ctx, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := c.Requests()
+		got, err := c.Linked(ctx, h.Latest-tc.back, h.Latest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := c.Requests() - before; n != tc.reqs {
+			t.Errorf("[head−%d, head] after the heads: %d requests, want %d", tc.back, n, tc.reqs)
+		}
+		want, err := c.Headers(ctx, h.Latest-tc.back, h.Latest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			if got[i].Hash != want[i].Hash || got[i].Parent != want[i].Parent {
+				t.Fatalf("[head−%d, head] #%d: %+v, want %+v", tc.back, i, got[i], want[i])
+			}
+		}
+	}
+	h, err := c.PickHeads(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := c.Headers(ctx, h.Latest-1, h.Latest-1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A fork below the kept head's parent replaces both: the kept header
+	// must not be answered.
+	if err := chain.Fork(common.HexToHash(old[0].Parent)); err != nil {
+		t.Fatal(err)
+	}
+	if err := chain.CommitBlocks(2); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Linked(ctx, h.Latest-5, h.Latest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := c.Headers(ctx, h.Latest-5, h.Latest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[5].Hash != want[5].Hash || got[4].Hash != want[4].Hash || got[4].Hash == old[0].Hash {
+		t.Fatalf("after a reorg: %v / %v, want %v / %v (replaced %s)", got[4].Hash, got[5].Hash, want[4].Hash, want[5].Hash, old[0].Hash)
+	}
+}
