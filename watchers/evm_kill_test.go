@@ -81,7 +81,7 @@ func evmWatcher(rdb redis.UniversalClient, rpcURL string, token common.Address, 
 	cr := &ledgerCrediter{l: &ledgercredit.Crediter{Ledger: ledger.New(rdb, time.Now), Rate: ledgercredit.OneUSD}, rec: &recorder{rdb: rdb}}
 	w, err := New(src, ix, cr, rdb, Config{
 		Family: chains.FamilyEVM, Tokens: []Token{{Symbol: "USDT", MinRaw: big.NewInt(1)}},
-		Policy: PolicyConfirmations, Required: killRequired, StartBlock: 1, MaxRange: 16, Rescan: 4,
+		Policy: PolicyConfirmations, Required: killRequired, StartBlock: 1, MaxRange: 16, Rescan: 4, ReuseTipReads: true,
 		PollInterval: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
 	}, Options{Metrics: m, Logger: log})
 	if err != nil {

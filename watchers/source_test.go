@@ -1,6 +1,7 @@
 package watchers
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 
@@ -58,13 +59,22 @@ func TestTipCache(t *testing.T) {
 	}
 }
 
-// TestWatcherFinalTierReusesTipReads follows a chain block by block: once
-// caught up, every block's transfers are read once (by the tip tier) and
-// the final tier credits from that read; after a reorg below the tip the
+// TestWatcherFinalTierReusesTipReads follows a chain block by block: with
+// ReuseTipReads, once caught up, every block's transfers are read once (by
+// the tip tier) and the final tier credits from that read; after a reorg below the tip the
 // re-mined blocks are read again and everything is still credited once,
 // with each ignored transfer counted once.
 func TestWatcherFinalTierReusesTipReads(t *testing.T) {
+	for _, reuse := range []bool{true, false} {
+		t.Run(fmt.Sprintf("reuse=%v", reuse), func(t *testing.T) { followChain(t, reuse) })
+	}
+}
+
+// followChain is TestWatcherFinalTierReusesTipReads with ReuseTipReads set
+// to reuse: without it the final tier reads every block a second time.
+func followChain(t *testing.T, reuse bool) {
 	r := newRig(t, 3)
+	r.cfg.ReuseTipReads = reuse
 	w := r.watcher(t)
 	var mu sync.Mutex
 	reads := map[uint64]int{}
@@ -89,9 +99,13 @@ func TestWatcherFinalTierReusesTipReads(t *testing.T) {
 		r.chain.Mine(usdt("alice", 500), usdt("bob", 50))
 		poll(t, w)
 	}
-	for b := uint64(7); b <= r.chain.Latest(); b++ {
-		if reads[b] != 1 {
-			t.Fatalf("block %d read %d times once caught up, want 1 (reads %v)", b, reads[b], reads)
+	want := 1
+	if !reuse {
+		want = 2
+	}
+	for b := uint64(7); b+3 <= r.chain.Latest(); b++ { // final blocks
+		if reads[b] != want {
+			t.Fatalf("block %d read %d times once caught up, want %d (reads %v)", b, reads[b], want, reads)
 		}
 	}
 	checkExactlyOnce(t, r)

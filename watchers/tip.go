@@ -114,7 +114,9 @@ func (w *Watcher) scanTip(ctx context.Context, tip chains.Header, from, to, late
 		}
 	}
 	w.scannedTip = to
-	w.cache.add(from, to, ts)
+	if w.cfg.ReuseTipReads {
+		w.cache.add(from, to, ts)
+	}
 	if err := storeCursor(ctx, w.rdb, w.token, w.name, "cursor_tip", to); err != nil {
 		return err
 	}

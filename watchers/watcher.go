@@ -48,6 +48,12 @@ type Config struct {
 	PollInterval  time.Duration // wait between polls when caught up
 	MaxBackoff    time.Duration // cap of the doubling wait after errors
 	ProgressEvery time.Duration // backfill progress log interval
+	// ReuseTipReads lets the final tier credit blocks from the transfers the
+	// tip tier already read and checked against the hash chain instead of
+	// reading them again. Only for sources whose final reads answer what
+	// their tip reads do (EVM); Tron and Solana read final blocks from their
+	// finality-level service.
+	ReuseTipReads bool
 	// CreditConcurrency is how many credits of one range run at once when
 	// the Crediter is not a BatchCrediter (it must then be safe for
 	// concurrent use); default 8.

@@ -70,6 +70,9 @@ func watcherConfig(c *config.Chain) watchers.Config {
 		Required:     max(c.Finality.Confirmations, 1),
 		StartBlock:   c.StartBlock,
 		PollInterval: c.PollInterval,
+		// EVM tip and final reads are the same eth_getLogs; Tron and
+		// Solana read final blocks from their finality-level service.
+		ReuseTipReads: c.Family() == chains.FamilyEVM,
 	}
 	if c.BatchSize > 0 {
 		wc.MaxRange = uint64(c.BatchSize)

@@ -95,7 +95,7 @@ func NewWatcher(src chains.Source, ix watchers.Index, cr watchers.Crediter, rdb 
 	return watchers.New(src, ix, cr, rdb, watchers.Config{
 		Family: chains.FamilyEVM, Tokens: []watchers.Token{{Symbol: "USDT"}},
 		Policy: watchers.PolicyConfirmations, Required: required,
-		StartBlock: start, MaxRange: Range, PollInterval: poll, ProgressEvery: time.Hour,
+		StartBlock: start, MaxRange: Range, PollInterval: poll, ProgressEvery: time.Hour, ReuseTipReads: true,
 	}, watchers.Options{Metrics: m, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 }
 
