@@ -19,8 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -89,27 +87,13 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if err := o.defaults(); err != nil {
 		return nil, err
 	}
-	if o.Dir == "" {
-		d, err := os.MkdirTemp("", "depositd-chaos-")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(d)
-		o.Dir = d
-	}
-	logf := func(format string, args ...any) {
-		fmt.Fprintf(o.Progress, "%s "+format+"\n", append([]any{time.Now().UTC().Format("15:04:05")}, args...)...)
-	}
-	rs, err := redistest.Start(ctx, filepath.Join(o.Dir, "redis"))
+	st, err := startStage(ctx, o.Dir, "depositd-chaos-", o.Seed, o.Progress)
 	if err != nil {
 		return nil, err
 	}
-	defer rs.Stop()
-	n, err := startNets(ctx, o.Seed)
-	if err != nil {
-		return nil, err
-	}
-	defer n.close()
+	defer st.close()
+	o.Dir = st.dir
+	rs, n, logf := st.rs, st.nets, st.logf
 	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr(), MaxRetries: 20, MinRetryBackoff: 50 * time.Millisecond, MaxRetryBackoff: time.Second})
 	defer rdb.Close()
 

@@ -6,8 +6,6 @@ import (
 	"io"
 	"math/big"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,7 +17,6 @@ import (
 
 	"github.com/depositd/depositd/addressbook"
 	"github.com/depositd/depositd/chains"
-	"github.com/depositd/depositd/internal/redistest"
 	"github.com/depositd/depositd/settlement/ledger"
 )
 
@@ -64,27 +61,13 @@ func RunLoad(ctx context.Context, o LoadOptions) (*LoadResult, error) {
 	if o.Progress == nil {
 		o.Progress = io.Discard
 	}
-	if o.Dir == "" {
-		d, err := os.MkdirTemp("", "depositd-load-")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(d)
-		o.Dir = d
-	}
-	logf := func(format string, args ...any) {
-		fmt.Fprintf(o.Progress, "%s "+format+"\n", append([]any{time.Now().UTC().Format("15:04:05")}, args...)...)
-	}
-	rs, err := redistest.Start(ctx, filepath.Join(o.Dir, "redis"))
+	st, err := startStage(ctx, o.Dir, "depositd-load-", o.Seed, o.Progress)
 	if err != nil {
 		return nil, err
 	}
-	defer rs.Stop()
-	n, err := startNets(ctx, o.Seed)
-	if err != nil {
-		return nil, err
-	}
-	defer n.close()
+	defer st.close()
+	o.Dir = st.dir
+	rs, n, logf := st.rs, st.nets, st.logf
 	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr()})
 	defer rdb.Close()
 	res := &LoadResult{Rate: o.Rate, Daemons: o.Daemons, Duration: o.Duration, Sent: map[string]int{}}
