@@ -144,16 +144,23 @@ func (c *Client) PickHeads(ctx context.Context, final bool) (chains.Heads, error
 // HeaderBatch, checking every element, the numbers and the parent links
 // within the answer. A block above the node's head is chains.ErrNotFound.
 func (c *Client) Headers(ctx context.Context, from, to uint64) ([]chains.Header, error) {
+	return c.stretches(ctx, from, to, uint64(c.cfg.HeaderBatch), c.headerBatch)
+}
+
+// stretches reads [from, to] in stretches of at most size blocks with read
+// and joins them, checking that each stretch links to the one before it.
+func (c *Client) stretches(ctx context.Context, from, to, size uint64,
+	read func(ctx context.Context, from, to uint64) ([]chains.Header, error)) ([]chains.Header, error) {
 	if from > to {
 		return nil, fmt.Errorf("%s headers [%d, %d]: empty range", c.cfg.Chain, from, to)
 	}
 	out := make([]chains.Header, 0, min(to-from+1, 10_000))
 	for start := from; ; {
 		end := to
-		if to-start >= uint64(c.cfg.HeaderBatch) {
-			end = start + uint64(c.cfg.HeaderBatch) - 1
+		if to-start >= size {
+			end = start + size - 1
 		}
-		hs, err := c.headerBatch(ctx, start, end)
+		hs, err := read(ctx, start, end)
 		if err != nil {
 			return nil, err
 		}

@@ -68,26 +68,7 @@ func ancestryCode(first uint64, n int) []byte {
 // with header batches for ancestryPause. A stretch ending at the latest
 // block the heads read just before reuses that header: one request.
 func (c *Client) Linked(ctx context.Context, from, to uint64) ([]chains.Header, error) {
-	if from > to {
-		return nil, fmt.Errorf("%s headers [%d, %d]: empty range", c.cfg.Chain, from, to)
-	}
-	out := make([]chains.Header, 0, min(to-from+1, 10_000))
-	for start := from; ; {
-		end := min(to, start+ancestryMax-1)
-		hs, err := c.linkedStretch(ctx, start, end)
-		if err != nil {
-			return nil, err
-		}
-		if len(out) > 0 && hs[0].Parent != out[len(out)-1].Hash {
-			return nil, fmt.Errorf("%s headers: block %d parent %s is not %s (chain moved during read)",
-				c.cfg.Chain, hs[0].Number, hs[0].Parent, out[len(out)-1].Hash)
-		}
-		out = append(out, hs...)
-		if end == to {
-			return out, nil
-		}
-		start = end + 1
-	}
+	return c.stretches(ctx, from, to, ancestryMax, c.linkedStretch)
 }
 
 var errNoAncestry = errors.New("ancestry call refused")
